@@ -1,0 +1,1 @@
+"""Collaboration models. The area has no pages yet, so navigation does not show it."""

@@ -1,0 +1,1 @@
+"""Listening models. The area has no pages yet, so navigation does not show it."""

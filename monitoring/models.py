@@ -1,0 +1,1 @@
+"""Monitoring models. The area has no pages yet, so navigation does not show it."""

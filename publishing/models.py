@@ -1,0 +1,1 @@
+"""Publishing models. The area has no pages yet, so navigation does not show it."""

@@ -1,0 +1,28 @@
+"""Write every periodic schedule (django-celery-beat rows) from this one place in code."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+# name -> (task, crontab fields). Later areas add their collectors and the publishing tick here.
+SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
+    "housekeeping": ("smm.accounts.tasks.housekeeping_task", {"minute": "17", "hour": "3"}),
+}
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic tasks the scheduler runs, and remove stale ones."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            for name, (task, fields) in SCHEDULES.items():
+                crontab, _created = CrontabSchedule.objects.get_or_create(**fields, timezone="UTC")
+                PeriodicTask.objects.update_or_create(
+                    name=name, defaults={"task": task, "crontab": crontab, "interval": None, "enabled": True}
+                )
+            stale = PeriodicTask.objects.exclude(name__in=SCHEDULES).exclude(name__startswith="celery.")
+            removed = stale.count()
+            stale.delete()
+        self.stdout.write(f"periodic tasks: {len(SCHEDULES)} set, {removed} removed")

@@ -1,0 +1,1 @@
+"""Small topic modules shared by every app (no `utils.py` dumping ground)."""

@@ -1,0 +1,125 @@
+"""The `make run` / `make test` launcher: embedded defaults, child processes, clean Ctrl-C.
+
+    python -m smm.lib.devstack run            migrate, demo data, web + worker + scheduler
+    python -m smm.lib.devstack exec -- CMD    run CMD with the same database and broker
+
+Without DATABASE_URL an embedded PostgreSQL (var/pgdata) is started, and without REDIS_URL
+Celery uses the filesystem broker in var/broker. Ctrl-C (or SIGTERM) stops every process it
+started, PostgreSQL included, and waits for them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from smm.lib import embedded
+
+STOP_GRACE_SECONDS = 10
+
+
+def prepare_environment(*, development: bool) -> Any:
+    """Fill in DATABASE_URL, broker folder and (for development) DEBUG and a secret."""
+    server = None
+    if development:
+        os.environ.setdefault("DEBUG", "1")
+        embedded.ensure_dev_secret(os.environ)  # type: ignore[arg-type]
+    if not os.environ.get("DATABASE_URL"):
+        started = time.monotonic()
+        server, os.environ["DATABASE_URL"] = embedded.start_postgres()
+        print(f"smm: embedded PostgreSQL ready in {time.monotonic() - started:.1f}s (data in var/pgdata)", flush=True)
+    embedded.ensure_broker_folder()
+    return server
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], check=True)
+
+
+def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
+    # Each child leads its own process group so that stopping it also stops what it forked
+    # (runserver's autoreloader child, Celery's pool processes).
+    return subprocess.Popen(command, start_new_session=True)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def run() -> int:
+    started = time.monotonic()
+    prepare_environment(development=True)
+    _manage("migrate", "--noinput", "-v", "0")
+    _manage("setup_periodic_tasks")
+    _manage("demo_workspace")
+    address = os.environ.get("SMM_ADDRESS", "127.0.0.1:8000")
+    celery = [sys.executable, "-m", "celery", "-A", "smm"]
+    processes = [
+        _spawn([sys.executable, "manage.py", "runserver", address]),
+        _spawn([*celery, "worker", "--loglevel", "INFO", "--concurrency", os.environ.get("SMM_WORKERS", "2")]),
+        _spawn([*celery, "beat", "--loglevel", "INFO", "--pidfile", "", "--schedule", str(embedded.var_dir() / "beat")]),
+    ]
+    stopping = False
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(
+        f"smm: ready after {time.monotonic() - started:.1f}s at http://{address}/ "
+        "(web, worker, scheduler). Press Ctrl-C to stop.",
+        flush=True,
+    )
+    exit_code = 0
+    while not stopping:
+        for process in processes:
+            if process.poll() is not None:
+                print(f"smm: {' '.join(process.args[1:4])} exited with {process.returncode}; stopping.", flush=True)
+                stopping, exit_code = True, 1
+        time.sleep(0.3)
+    print("smm: stopping web, worker and scheduler…", flush=True)
+    _stop(processes)
+    print("smm: stopped.", flush=True)
+    return exit_code  # the embedded PostgreSQL stops at interpreter exit (its last handle)
+
+
+def exec_command(command: list[str]) -> int:
+    prepare_environment(development=False)
+    return subprocess.call(command)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["run"]:
+        return run()
+    if argv[:1] == ["exec"]:
+        command = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+        if command:
+            return exec_command(command)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from smm.accounts import views as account_views
+from smm.accounts import workspace_views
+from smm.lib.health import healthz
+
+admin.site.site_header = "smm"
+
+workspace_patterns = [
+    path("", workspace_views.dashboard, name="workspace-dashboard"),
+    path("members/", workspace_views.members, name="workspace-members"),
+    path("members/invite/", workspace_views.invitation_create, name="workspace-invite"),
+    path("members/<int:member_id>/", workspace_views.member_detail, name="workspace-member"),
+    path("members/<int:member_id>/role/", workspace_views.member_role, name="workspace-member-role"),
+    path("members/<int:member_id>/remove/", workspace_views.member_remove, name="workspace-member-remove"),
+    path(
+        "members/<int:member_id>/accounts/<int:account_id>/",
+        workspace_views.member_account_level,
+        name="workspace-member-account",
+    ),
+    path("invitations/<int:invitation_id>/revoke/", workspace_views.invitation_revoke, name="workspace-invitation-revoke"),
+    path("accounts/<int:account_id>/", workspace_views.account_detail, name="workspace-account"),
+    path("settings/", workspace_views.workspace_settings, name="workspace-settings"),
+    path("audit/", workspace_views.audit_log, name="workspace-audit"),
+    path("audit/export.csv", workspace_views.audit_export, name="workspace-audit-export"),
+]
+
+urlpatterns = [
+    path("", workspace_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/language/", account_views.language_set, name="language-set"),
+    path("account/", include("smm.accounts.urls")),
+    path("workspaces/new/", workspace_views.workspace_new, name="workspace-new"),
+    path("w/<slug:slug>/", include(workspace_patterns)),
+    path("admin/", admin.site.urls),
+]
