@@ -13,7 +13,7 @@ run: $(VENV)/.run-installed
 	@$(BIN)/python -m smm.lib.devstack run
 
 test: $(VENV)/.test-installed
-	@$(BIN)/python -m smm.lib.devstack exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m smm.lib.devstack exec -- $(BIN)/python -m pytest --ds=smm.settings_test $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

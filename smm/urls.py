@@ -19,7 +19,9 @@ workspace_patterns = [
         workspace_views.member_account_level,
         name="workspace-member-account",
     ),
-    path("invitations/<int:invitation_id>/revoke/", workspace_views.invitation_revoke, name="workspace-invitation-revoke"),
+    path(
+        "invitations/<int:invitation_id>/revoke/", workspace_views.invitation_revoke, name="workspace-invitation-revoke"
+    ),
     path("accounts/<int:account_id>/", workspace_views.account_detail, name="workspace-account"),
     path("settings/", workspace_views.workspace_settings, name="workspace-settings"),
     path("audit/", workspace_views.audit_log, name="workspace-audit"),

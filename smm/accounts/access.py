@@ -29,9 +29,7 @@ def get_membership_for_user(user: Any, slug: str) -> Membership:
     """The user's membership in the workspace `slug`; 404 for anyone who is not a member."""
     if not user.is_authenticated:
         raise Http404
-    membership = (
-        Membership.objects.select_related("workspace", "user").filter(workspace__slug=slug, user=user).first()
-    )
+    membership = Membership.objects.select_related("workspace", "user").filter(workspace__slug=slug, user=user).first()
     if membership is None:
         raise Http404
     return membership

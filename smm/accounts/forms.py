@@ -37,7 +37,9 @@ class TokenForm(forms.Form):
 
 
 class PasswordConfirmForm(forms.Form):
-    password = forms.CharField(label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,7 +65,8 @@ class SignupForm(forms.Form):
 
     full_name = forms.CharField(label=_("Your name"), max_length=150)
     password1 = forms.CharField(
-        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
@@ -90,8 +93,9 @@ class SignupForm(forms.Form):
 
 
 class WorkspaceForm(forms.ModelForm):
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices,
-                                 help_text=Workspace._meta.get_field("timezone").help_text)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"), choices=timezone_choices, help_text=Workspace._meta.get_field("timezone").help_text
+    )
 
     class Meta:
         model = Workspace

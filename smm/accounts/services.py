@@ -69,7 +69,11 @@ def _unique_slug(name: str) -> str:
 
 
 def workspace_create(
-    *, name: str, owner: User, timezone_name: str = "Europe/Helsinki", language: str = "fi",
+    *,
+    name: str,
+    owner: User,
+    timezone_name: str = "Europe/Helsinki",
+    language: str = "fi",
     request: HttpRequest | None = None,
 ) -> Workspace:
     with transaction.atomic():
@@ -207,14 +211,13 @@ def account_permission_set(
         old = existing.level if existing else None
         if level == old:
             return
-        if level is None:
-            assert existing is not None
+        if existing is not None and level is None:
             existing.delete()
-        elif existing is None:
+        elif existing is None and level is not None:
             permission = AccountPermission(membership=membership, account=account, level=level)
             permission.full_clean()
             permission.save()
-        else:
+        elif existing is not None and level is not None:
             existing.level = level
             existing.full_clean()
             existing.save(update_fields=["level", "updated_at"])
@@ -240,13 +243,13 @@ def invitation_token(invitation: Invitation) -> str:
 def invitation_from_token(token: str) -> Invitation | None:
     """The invitation a link names, or None when the link is forged, expired or used up."""
     try:
-        value = signing.loads(
-            token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE.total_seconds()
-        )
+        value = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE.total_seconds())
     except signing.BadSignature:
         return None
     invitation = (
-        Invitation.objects.select_related("workspace", "invited_by").filter(pk=value.get("i"), key=value.get("k")).first()
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(pk=value.get("i"), key=value.get("k"))
+        .first()
     )
     if invitation is None or invitation.status != Invitation.Status.PENDING:
         return None
@@ -358,7 +361,10 @@ def user_register_from_invitation(
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise ValidationError(_("An account with this email already exists. Sign in to accept."))
         user = User.objects.create_user(
-            invitation.email, password, full_name=full_name, language=invitation.workspace.language,
+            invitation.email,
+            password,
+            full_name=full_name,
+            language=invitation.workspace.language,
             timezone=invitation.workspace.timezone,
         )
         membership = invitation_accept(invitation=invitation, user=user, request=request)
@@ -402,6 +408,10 @@ def totp_device_confirm(*, device: TOTPDevice, token: str, request: HttpRequest)
     """Confirm the authenticator with a code from it; returns fresh one-time backup codes."""
     from django_otp import login as otp_login
 
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:
+        # django-otp doubles the wait after each wrong code, against guessing.
+        raise ValidationError({"token": _("Too many wrong codes in a row. Wait a few seconds and try again.")})
     if not device.verify_token(token):
         raise ValidationError({"token": _("That code is not right. Check the time on your phone and try again.")})
     with transaction.atomic():

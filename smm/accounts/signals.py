@@ -24,7 +24,9 @@ def _audit_logout(sender: Any, request: HttpRequest | None, user: User | None, *
 
 
 @receiver(user_login_failed)
-def _audit_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     user = User.objects.filter(email__iexact=email).first() if email else None
     audit_record(action=AuditEvent.Action.LOGIN_FAILED, actor=user, actor_email=email, request=request)

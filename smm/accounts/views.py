@@ -81,8 +81,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         if user.language:
             from django.conf import settings
 
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax",
-                                secure=settings.LANGUAGE_COOKIE_SECURE)
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax", secure=settings.LANGUAGE_COOKIE_SECURE
+            )
         messages.success(request, _("Your settings were saved."))
         return response
     return render(request, "accounts/preferences.html", {"form": form, "section": "preferences"})
@@ -116,16 +117,19 @@ def security(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Two-factor authentication is on."))
                 return render(request, "accounts/backup_codes.html", {"codes": codes, "section": "security"})
-        context.update(
-            form=form, qr=qr_svg(device.config_url), secret=_base32_secret(device)
-        )
+        context.update(form=form, qr=qr_svg(device.config_url), secret=_base32_secret(device))
     else:
         backup = StaticDevice.objects.filter(user=user, name="backup").first()
         context["backup_count"] = backup.token_set.count() if backup else 0
         context["disable_form"] = PasswordConfirmForm(user=user)
     context["events"] = AuditEvent.objects.filter(actor=user).filter(
-        action__in=[AuditEvent.Action.LOGIN, AuditEvent.Action.LOGIN_FAILED, AuditEvent.Action.PASSWORD_CHANGED,
-                    AuditEvent.Action.MFA_ENABLED, AuditEvent.Action.MFA_DISABLED]
+        action__in=[
+            AuditEvent.Action.LOGIN,
+            AuditEvent.Action.LOGIN_FAILED,
+            AuditEvent.Action.PASSWORD_CHANGED,
+            AuditEvent.Action.MFA_ENABLED,
+            AuditEvent.Action.MFA_DISABLED,
+        ]
     )[:10]
     return render(request, "accounts/security.html", context)
 
@@ -173,8 +177,13 @@ def language_set(request: HttpRequest) -> HttpResponse:
             user: User = request.user  # type: ignore[assignment]
             user.language = language
             user.save(update_fields=["language"])
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
-                            secure=settings.LANGUAGE_COOKIE_SECURE, max_age=365 * 24 * 3600)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            max_age=365 * 24 * 3600,
+        )
     return response
 
 

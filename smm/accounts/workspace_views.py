@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smm.accounts import access, services
-from smm.accounts.forms import AccountLevelForm, AuditFilterForm, InvitationForm, RoleForm, WorkspaceCreateForm, WorkspaceForm
+from smm.accounts.forms import (
+    AccountLevelForm,
+    AuditFilterForm,
+    InvitationForm,
+    RoleForm,
+    WorkspaceCreateForm,
+    WorkspaceForm,
+)
 from smm.accounts.models import AuditEvent, Invitation, Membership, User
 from smm.accounts.selectors import account_access_for_account, account_access_for_member, visible_accounts
 
@@ -143,7 +150,10 @@ def invitation_revoke(request: HttpRequest, membership: Membership, invitation_i
 def member_detail(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
     member = access.get_member_for_manager(membership, member_id)
     rows = [
-        (access_row, AccountLevelForm(member=member, initial={"level": access_row.explicit or AccountLevelForm.DEFAULT}))
+        (
+            access_row,
+            AccountLevelForm(member=member, initial={"level": access_row.explicit or AccountLevelForm.DEFAULT}),
+        )
         for access_row in account_access_for_member(member)
     ]
     context = {"member": member, "role_form": RoleForm(actor=membership, initial={"role": member.role}), "rows": rows}
@@ -165,8 +175,11 @@ def member_role(request: HttpRequest, membership: Membership, member_id: int) ->
         except ValidationError as error:
             _form_errors_to_messages(request, error)
         else:
-            messages.success(request, _("%(name)s is now %(role)s.") % {
-                "name": member.user.display_name, "role": Membership.Role(form.cleaned_data["role"]).label})
+            messages.success(
+                request,
+                _("%(name)s is now %(role)s.")
+                % {"name": member.user.display_name, "role": Membership.Role(form.cleaned_data["role"]).label},
+            )
     return redirect("workspace-member", slug=membership.workspace.slug, member_id=member.pk)
 
 
@@ -196,7 +209,10 @@ def member_account_level(request: HttpRequest, membership: Membership, member_id
     if form.is_valid():
         try:
             services.account_permission_set(
-                membership=member, account=account, level=form.cleaned_level(), actor_membership=membership,
+                membership=member,
+                account=account,
+                level=form.cleaned_level(),
+                actor_membership=membership,
                 request=request,
             )
         except ValidationError as exc:
@@ -211,8 +227,11 @@ def member_account_level(request: HttpRequest, membership: Membership, member_id
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, _("%(name)s now has “%(level)s” on %(account)s.") % {
-            "name": member.user.display_name, "level": row.effective_label, "account": account})
+        messages.success(
+            request,
+            _("%(name)s now has “%(level)s” on %(account)s.")
+            % {"name": member.user.display_name, "level": row.effective_label, "account": account},
+        )
     return redirect("workspace-member", slug=membership.workspace.slug, member_id=member.pk)
 
 
@@ -220,8 +239,9 @@ def member_account_level(request: HttpRequest, membership: Membership, member_id
 def account_detail(request: HttpRequest, membership: Membership, account_id: int) -> HttpResponse:
     """Who may do what on one connected account."""
     account = access.get_account_for_user(membership, account_id)
-    return render(request, "accounts/account_detail.html", {"account": account,
-                                                             "rows": account_access_for_account(account)})
+    return render(
+        request, "accounts/account_detail.html", {"account": account, "rows": account_access_for_account(account)}
+    )
 
 
 @access.workspace_view()
@@ -290,17 +310,21 @@ def audit_export(request: HttpRequest, membership: Membership) -> HttpResponse:
     zone = timezone.get_current_timezone()
 
     def rows() -> Any:
-        yield writer.writerow([_("Time"), _("Time zone"), _("Person"), _("Action"), _("Target"), _("IP address"), _("Details")])
+        yield writer.writerow(
+            [_("Time"), _("Time zone"), _("Person"), _("Action"), _("Target"), _("IP address"), _("Details")]
+        )
         for event in events.iterator(chunk_size=1000):
-            yield writer.writerow([
-                timezone.localtime(event.created_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
-                str(zone),
-                event.actor_email,
-                event.get_action_display(),
-                _csv_safe(event.target),
-                event.ip_address or "",
-                _csv_safe(str(event.data) if event.data else ""),
-            ])
+            yield writer.writerow(
+                [
+                    timezone.localtime(event.created_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    str(zone),
+                    event.actor_email,
+                    event.get_action_display(),
+                    _csv_safe(event.target),
+                    event.ip_address or "",
+                    _csv_safe(str(event.data) if event.data else ""),
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     filename = f"audit-{membership.workspace.slug}-{timezone.localdate():%Y%m%d}.csv"

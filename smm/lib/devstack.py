@@ -10,6 +10,7 @@ started, PostgreSQL included, and waits for them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,20 +50,14 @@ def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         if process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
-        except ProcessLookupError:
-            pass
         process.wait()
 
 
@@ -77,7 +72,9 @@ def run() -> int:
     processes = [
         _spawn([sys.executable, "manage.py", "runserver", address]),
         _spawn([*celery, "worker", "--loglevel", "INFO", "--concurrency", os.environ.get("SMM_WORKERS", "2")]),
-        _spawn([*celery, "beat", "--loglevel", "INFO", "--pidfile", "", "--schedule", str(embedded.var_dir() / "beat")]),
+        _spawn(
+            [*celery, "beat", "--loglevel", "INFO", "--pidfile", "", "--schedule", str(embedded.var_dir() / "beat")]
+        ),
     ]
     stopping = False
 

@@ -5,29 +5,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConnectedAccount',
+            name="ConnectedAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(choices=[('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('facebook', 'Facebook'), ('instagram', 'Instagram'), ('threads', 'Threads'), ('linkedin', 'LinkedIn'), ('x', 'X')], max_length=20, verbose_name='network')),
-                ('handle', models.CharField(help_text="The account's address on the network.", max_length=200, verbose_name='handle')),
-                ('display_name', models.CharField(blank=True, max_length=200, verbose_name='display name')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='connected at')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='connected_accounts', to='accounts.workspace', verbose_name='workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "network",
+                    models.CharField(
+                        choices=[
+                            ("mastodon", "Mastodon"),
+                            ("bluesky", "Bluesky"),
+                            ("facebook", "Facebook"),
+                            ("instagram", "Instagram"),
+                            ("threads", "Threads"),
+                            ("linkedin", "LinkedIn"),
+                            ("x", "X"),
+                        ],
+                        max_length=20,
+                        verbose_name="network",
+                    ),
+                ),
+                (
+                    "handle",
+                    models.CharField(
+                        help_text="The account's address on the network.", max_length=200, verbose_name="handle"
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=200, verbose_name="display name")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="connected at")),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="connected_accounts",
+                        to="accounts.workspace",
+                        verbose_name="workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'connected account',
-                'verbose_name_plural': 'connected accounts',
-                'ordering': ['network', 'handle'],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'network', 'handle'), name='account_unique_per_workspace')],
+                "verbose_name": "connected account",
+                "verbose_name_plural": "connected accounts",
+                "ordering": ["network", "handle"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "network", "handle"), name="account_unique_per_workspace"
+                    )
+                ],
             },
         ),
     ]

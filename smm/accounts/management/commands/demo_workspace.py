@@ -31,7 +31,9 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         with transaction.atomic():
-            admin = User.objects.create_superuser(ADMIN_EMAIL, password, full_name="Demo Admin", timezone="Europe/Helsinki")
+            admin = User.objects.create_superuser(
+                ADMIN_EMAIL, password, full_name="Demo Admin", timezone="Europe/Helsinki"
+            )
             workspace = services.workspace_create(name="Demo Oy", owner=admin, language="fi")
             Workspace.objects.filter(pk=workspace.pk).update(slug=DEMO_SLUG)
             workspace.refresh_from_db()
@@ -40,12 +42,16 @@ class Command(BaseCommand):
                 user = User.objects.create_user(email, None, full_name=name, timezone="Europe/Helsinki")
                 Membership.objects.create(workspace=workspace, user=user, role=role)
             mastodon = ConnectedAccount.objects.create(
-                workspace=workspace, network=ConnectedAccount.Network.MASTODON,
-                handle="@demo_oy@mastodon.example", display_name="Demo Oy",
+                workspace=workspace,
+                network=ConnectedAccount.Network.MASTODON,
+                handle="@demo_oy@mastodon.example",
+                display_name="Demo Oy",
             )
             ConnectedAccount.objects.create(
-                workspace=workspace, network=ConnectedAccount.Network.BLUESKY,
-                handle="@demo-oy.bsky.example", display_name="Demo Oy",
+                workspace=workspace,
+                network=ConnectedAccount.Network.BLUESKY,
+                handle="@demo-oy.bsky.example",
+                display_name="Demo Oy",
             )
             owner = Membership.objects.get(workspace=workspace, user=admin)
             editor = Membership.objects.get(workspace=workspace, user__email=TEAM[0][0])

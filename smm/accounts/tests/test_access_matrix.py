@@ -1,0 +1,135 @@
+"""Every workspace view × every persona × method: outsiders 404, too-low roles 403.
+
+The table below must name every URL routed under /w/<slug>/; a new view without a row fails
+`test_it_covers_every_workspace_url`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from smm.accounts.models import Invitation, Membership
+from tests.fixtures import PERSONA_NAMES, Personas
+
+ALL_MEMBERS = {"owner", "admin", "editor", "contributor", "viewer"}
+ADMINS = {"owner", "admin"}
+
+KwargsBuilder = Callable[[Personas], dict[str, object]]
+
+
+def _slug(p: Personas) -> dict[str, object]:
+    return {"slug": p.workspace.slug}
+
+
+def _member(p: Personas) -> dict[str, object]:
+    return {"slug": p.workspace.slug, "member_id": p.membership(p.contributor).pk}
+
+
+def _member_account(p: Personas) -> dict[str, object]:
+    return {**_member(p), "account_id": p.account.pk}
+
+
+def _invitation(p: Personas) -> dict[str, object]:
+    invitation = Invitation.objects.create(
+        workspace=p.workspace, email="new@example.com", role="editor", expires_at="2100-01-01T00:00:00Z"
+    )
+    return {"slug": p.workspace.slug, "invitation_id": invitation.pk}
+
+
+def _account(p: Personas) -> dict[str, object]:
+    return {"slug": p.workspace.slug, "account_id": p.account.pk}
+
+
+# url name -> (kwargs, {method: (allowed personas, data)}). Allowed personas get 200/302;
+# other members 403; outsiders 404; anonymous users are sent to the login page.
+MATRIX: dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, str]]]]] = {
+    "workspace-dashboard": (_slug, {"get": (ALL_MEMBERS, {})}),
+    "workspace-members": (_slug, {"get": (ALL_MEMBERS, {})}),
+    "workspace-invite": (_slug, {"post": (ADMINS, {"email": "x@example.com", "role": "viewer"})}),
+    "workspace-member": (_member, {"get": (ADMINS, {})}),
+    "workspace-member-role": (_member, {"post": (ADMINS, {"role": "viewer"})}),
+    "workspace-member-remove": (_member, {"post": (ADMINS, {})}),
+    "workspace-member-account": (_member_account, {"post": (ADMINS, {"level": "10"})}),
+    "workspace-invitation-revoke": (_invitation, {"post": (ADMINS, {})}),
+    "workspace-account": (_account, {"get": (ADMINS, {})}),
+    "workspace-settings": (_slug, {"get": (ALL_MEMBERS, {}), "post": (ADMINS, {"name": "Acme", "timezone": "UTC", "language": "en"})}),
+    "workspace-audit": (_slug, {"get": (ADMINS, {})}),
+    "workspace-audit-export": (_slug, {"get": (ADMINS, {})}),
+}
+
+CASES = [
+    (name, method, persona)
+    for name, (_kwargs, methods) in MATRIX.items()
+    for method in methods
+    for persona in PERSONA_NAMES
+]
+
+
+def _client_for(personas: Personas, persona: str) -> Client:
+    client = Client()
+    user = personas.by_name(persona)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(("name", "method", "persona"), CASES)
+def test_it_enforces_membership_and_role(personas: Personas, name: str, method: str, persona: str) -> None:
+    kwargs_builder, methods = MATRIX[name]
+    allowed, data = methods[method]
+    url = reverse(name, kwargs=kwargs_builder(personas))
+    response = getattr(_client_for(personas, persona), method)(url, data)
+    if persona == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    elif persona == "outsider":
+        assert response.status_code == 404
+    elif persona in allowed:
+        assert response.status_code in (200, 302), response.content[:500]
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", [name for name, (_k, methods) in MATRIX.items() if "get" not in methods])
+def test_it_refuses_get_on_post_only_views(personas: Personas, name: str) -> None:
+    kwargs_builder, _methods = MATRIX[name]
+    client = _client_for(personas, "owner")
+    assert client.get(reverse(name, kwargs=kwargs_builder(personas))).status_code == 405
+
+
+def test_it_gives_404_for_another_workspaces_objects(personas: Personas) -> None:
+    """An admin of one workspace cannot reach members or accounts of another through their own slug."""
+    client = _client_for(personas, "owner")
+    slug = personas.workspace.slug
+    outsider_membership = Membership.objects.get(user=personas.outsider)
+    assert client.get(reverse("workspace-member", args=[slug, outsider_membership.pk])).status_code == 404
+    assert client.get(reverse("workspace-account", args=[slug, personas.other_account.pk])).status_code == 404
+    url = reverse("workspace-member-account", args=[slug, personas.membership(personas.editor).pk, personas.other_account.pk])
+    assert client.post(url, {"level": "10"}).status_code == 404
+
+
+def test_it_returns_404_for_a_workspace_that_does_not_exist(personas: Personas) -> None:
+    client = _client_for(personas, "owner")
+    assert client.get(reverse("workspace-dashboard", args=["no-such-workspace"])).status_code == 404
+
+
+def _workspace_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[URLPattern | URLResolver], inside: bool) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, inside or "<slug:slug>" in str(pattern.pattern))
+            elif inside and pattern.name:
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns, False)
+    return names
+
+
+def test_it_covers_every_workspace_url() -> None:
+    assert _workspace_url_names() == set(MATRIX)
