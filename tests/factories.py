@@ -14,7 +14,7 @@ PASSWORD = "correct horse battery staple"
 
 def make_user(email: str | None = None, **fields: object) -> User:
     email = email or f"user{next(_numbers)}@example.com"
-    return User.objects.create_user(email, PASSWORD, **fields)  # type: ignore[arg-type]
+    return User.objects.create_user(email, PASSWORD, **fields)
 
 
 def make_workspace(name: str = "Acme Oy", owner: User | None = None) -> Workspace:

@@ -13,7 +13,8 @@ from typing import Any, Concatenate, ParamSpec
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from smm.accounts.services import account_level_for
 from smm.networks.models import ConnectedAccount
 
 P = ParamSpec("P")
-WorkspaceView = Callable[Concatenate[HttpRequest, Membership, P], HttpResponse]
+WorkspaceView = Callable[Concatenate[HttpRequest, Membership, P], HttpResponseBase]
 
 
 def get_membership_for_user(user: Any, slug: str) -> Membership:
@@ -41,13 +42,13 @@ def require(membership: Membership, capability: str) -> None:
         raise PermissionDenied
 
 
-def workspace_view(capability: str | None = None) -> Callable[[WorkspaceView[P]], Callable[..., HttpResponse]]:
+def workspace_view(capability: str | None = None) -> Callable[[WorkspaceView[P]], Callable[..., HttpResponseBase]]:
     """Decorate a view taking (request, membership, ...) that is routed with a workspace slug."""
 
-    def decorator(view: WorkspaceView[P]) -> Callable[..., HttpResponse]:
+    def decorator(view: WorkspaceView[P]) -> Callable[..., HttpResponseBase]:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             membership = get_membership_for_user(request.user, slug)
             if membership.needs_2fa_setup():
                 messages.warning(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -107,7 +107,7 @@ class WorkspaceCreateForm(WorkspaceForm):
         fields = ["name", "timezone", "language"]
 
 
-def _role_choices(actor: Membership) -> list[tuple[str, str]]:
+def _role_choices(actor: Membership) -> list[tuple[str, Any]]:
     choices = list(Membership.Role.choices)
     if actor.role != Membership.Role.OWNER:
         choices = [choice for choice in choices if choice[0] != Membership.Role.OWNER]
@@ -126,7 +126,7 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _role_choices(actor)
+        cast(forms.ChoiceField, self.fields["role"]).choices = _role_choices(actor)
         self.fields["role"].initial = Membership.Role.EDITOR
 
 
@@ -135,7 +135,7 @@ class RoleForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _role_choices(actor)
+        cast(forms.ChoiceField, self.fields["role"]).choices = _role_choices(actor)
 
 
 class AccountLevelForm(forms.Form):
@@ -147,9 +147,9 @@ class AccountLevelForm(forms.Form):
     def __init__(self, *args: Any, member: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         default_label = AccountLevel(member.default_account_level).label
-        choices = [(self.DEFAULT, _("Role default (%(level)s)") % {"level": default_label})]
+        choices: list[tuple[str, Any]] = [(self.DEFAULT, _("Role default (%(level)s)") % {"level": default_label})]
         choices += [(str(value), label) for value, label in AccountLevel.choices if value <= member.max_account_level]
-        self.fields["level"].choices = choices
+        cast(forms.ChoiceField, self.fields["level"]).choices = choices
 
     def cleaned_level(self) -> int | None:
         value = self.cleaned_data["level"]
@@ -164,7 +164,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *AuditEvent.Action.choices]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", _("All actions")), *AuditEvent.Action.choices]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

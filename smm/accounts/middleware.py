@@ -44,7 +44,7 @@ class OTPVerificationMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()  # type: ignore[attr-defined]
             and not request.path.startswith(self.ALLOWED_PREFIXES)
             and request.path not in (reverse("accounts:verify"), reverse("accounts:logout"))
         ):

@@ -243,7 +243,7 @@ def invitation_token(invitation: Invitation) -> str:
 def invitation_from_token(token: str) -> Invitation | None:
     """The invitation a link names, or None when the link is forged, expired or used up."""
     try:
-        value = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE.total_seconds())
+        value = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
     except signing.BadSignature:
         return None
     invitation = (

@@ -174,7 +174,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:
-            user: User = request.user  # type: ignore[assignment]
+            user: User = request.user
             user.language = language
             user.save(update_fields=["language"])
         response.set_cookie(
@@ -197,13 +197,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if user.is_authenticated:
         if request.method == "POST":
             try:
-                membership = services.invitation_accept(invitation=invitation, user=user, request=request)  # type: ignore[arg-type]
+                membership = services.invitation_accept(invitation=invitation, user=user, request=request)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:
                 messages.success(request, _("Welcome to %(workspace)s.") % {"workspace": membership.workspace.name})
                 return redirect("workspace-dashboard", slug=membership.workspace.slug)
-        context["wrong_user"] = user.email.lower() != invitation.email.lower()  # type: ignore[union-attr]
+        context["wrong_user"] = user.email.lower() != invitation.email.lower()
         return render(request, "accounts/invitation_accept.html", context)
     if User.objects.filter(email__iexact=invitation.email).exists():
         context["login_url"] = f"{reverse('accounts:login')}?next={request.path}"

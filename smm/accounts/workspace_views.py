@@ -302,7 +302,7 @@ class _Echo:
 
 
 @access.workspace_view("can_view_audit")
-def audit_export(request: HttpRequest, membership: Membership) -> HttpResponse:
+def audit_export(request: HttpRequest, membership: Membership) -> StreamingHttpResponse:
     """The filtered audit log as CSV, times in the viewer's time zone."""
     form = AuditFilterForm(request.GET or None)
     events = _filtered_events(membership, form)

@@ -69,13 +69,16 @@ def run() -> int:
     _manage("demo_workspace")
     address = os.environ.get("SMM_ADDRESS", "127.0.0.1:8000")
     celery = [sys.executable, "-m", "celery", "-A", "smm"]
-    processes = [
-        _spawn([sys.executable, "manage.py", "runserver", address]),
-        _spawn([*celery, "worker", "--loglevel", "INFO", "--concurrency", os.environ.get("SMM_WORKERS", "2")]),
-        _spawn(
+    named = {
+        "web": _spawn([sys.executable, "manage.py", "runserver", address]),
+        "worker": _spawn(
+            [*celery, "worker", "--loglevel", "INFO", "--concurrency", os.environ.get("SMM_WORKERS", "2")]
+        ),
+        "scheduler": _spawn(
             [*celery, "beat", "--loglevel", "INFO", "--pidfile", "", "--schedule", str(embedded.var_dir() / "beat")]
         ),
-    ]
+    }
+    processes = list(named.values())
     stopping = False
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -91,9 +94,9 @@ def run() -> int:
     )
     exit_code = 0
     while not stopping:
-        for process in processes:
+        for name, process in named.items():
             if process.poll() is not None:
-                print(f"smm: {' '.join(process.args[1:4])} exited with {process.returncode}; stopping.", flush=True)
+                print(f"smm: the {name} process exited with {process.returncode}; stopping.", flush=True)
                 stopping, exit_code = True, 1
         time.sleep(0.3)
     print("smm: stopping web, worker and scheduler…", flush=True)

@@ -56,7 +56,10 @@ MATRIX: dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, str]]
     "workspace-member-account": (_member_account, {"post": (ADMINS, {"level": "10"})}),
     "workspace-invitation-revoke": (_invitation, {"post": (ADMINS, {})}),
     "workspace-account": (_account, {"get": (ADMINS, {})}),
-    "workspace-settings": (_slug, {"get": (ALL_MEMBERS, {}), "post": (ADMINS, {"name": "Acme", "timezone": "UTC", "language": "en"})}),
+    "workspace-settings": (
+        _slug,
+        {"get": (ALL_MEMBERS, {}), "post": (ADMINS, {"name": "Acme", "timezone": "UTC", "language": "en"})},
+    ),
     "workspace-audit": (_slug, {"get": (ADMINS, {})}),
     "workspace-audit-export": (_slug, {"get": (ADMINS, {})}),
 }
@@ -108,7 +111,9 @@ def test_it_gives_404_for_another_workspaces_objects(personas: Personas) -> None
     outsider_membership = Membership.objects.get(user=personas.outsider)
     assert client.get(reverse("workspace-member", args=[slug, outsider_membership.pk])).status_code == 404
     assert client.get(reverse("workspace-account", args=[slug, personas.other_account.pk])).status_code == 404
-    url = reverse("workspace-member-account", args=[slug, personas.membership(personas.editor).pk, personas.other_account.pk])
+    url = reverse(
+        "workspace-member-account", args=[slug, personas.membership(personas.editor).pk, personas.other_account.pk]
+    )
     assert client.post(url, {"level": "10"}).status_code == 404
 
 

@@ -45,10 +45,16 @@ def test_postgresql_refuses_an_update_or_delete_of_an_audit_row(personas: Person
 def test_it_filters_the_log_and_paginates(client, personas: Personas) -> None:
     owner = personas.membership(personas.owner)
     for number in range(60):
-        services.audit_record(action=AuditEvent.Action.INVITATION_SENT, actor=personas.owner,
-                              workspace=personas.workspace, target=f"person{number}@example.com")
+        services.audit_record(
+            action=AuditEvent.Action.INVITATION_SENT,
+            actor=personas.owner,
+            workspace=personas.workspace,
+            target=f"person{number}@example.com",
+        )
     services.audit_record(action=AuditEvent.Action.MEMBER_REMOVED, actor=personas.admin, workspace=personas.workspace)
-    services.audit_record(action=AuditEvent.Action.MEMBER_REMOVED, actor=personas.outsider, workspace=personas.other_workspace)
+    services.audit_record(
+        action=AuditEvent.Action.MEMBER_REMOVED, actor=personas.outsider, workspace=personas.other_workspace
+    )
     client.force_login(owner.user)
     url = reverse("workspace-audit", args=[personas.workspace.slug])
     page = client.get(url).content.decode()
@@ -67,11 +73,16 @@ def test_it_exports_csv_in_the_viewers_time_zone(client, personas: Personas) -> 
     personas.owner.timezone = "Europe/Helsinki"
     personas.owner.save(update_fields=["timezone"])
     event = AuditEvent.objects.create(
-        action=AuditEvent.Action.MEMBER_REMOVED, workspace=personas.workspace, actor_email="x@example.com",
-        target="=HYPERLINK(\"http://evil\")", created_at=datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("UTC")),
+        action=AuditEvent.Action.MEMBER_REMOVED,
+        workspace=personas.workspace,
+        actor_email="x@example.com",
+        target='=HYPERLINK("http://evil")',
+        created_at=datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("UTC")),
     )
     client.force_login(personas.owner)
-    response = client.get(reverse("workspace-audit-export", args=[personas.workspace.slug]), {"action": "member_removed"})
+    response = client.get(
+        reverse("workspace-audit-export", args=[personas.workspace.slug]), {"action": "member_removed"}
+    )
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][0] == "Time"

@@ -104,10 +104,14 @@ def test_it_changes_the_password_and_keeps_the_session(client, personas: Persona
 def test_password_reset_by_email(client, personas: Personas) -> None:
     client.post(reverse("accounts:password-reset"), {"email": personas.viewer.email})
     assert len(mail.outbox) == 1
-    path = re.search(r"https?://[^/]+(/account/reset/\S+/)", mail.outbox[0].body).group(1)
+    match = re.search(r"https?://[^/]+(/account/reset/\S+/)", str(mail.outbox[0].body))
+    assert match
+    path = match.group(1)
     form_page = client.get(path, follow=True)
     new_password = "another long password 42"
-    response = client.post(form_page.request["PATH_INFO"], {"new_password1": new_password, "new_password2": new_password})
+    response = client.post(
+        form_page.request["PATH_INFO"], {"new_password1": new_password, "new_password2": new_password}
+    )
     assert response.status_code == 302
     personas.viewer.refresh_from_db()
     assert personas.viewer.check_password(new_password)
@@ -118,7 +122,9 @@ def test_home_takes_a_user_to_the_workspace_they_opened_last(client, personas: P
     Membership.objects.create(workspace=personas.other_workspace, user=personas.editor, role="viewer")
     client.force_login(personas.editor)
     client.get(reverse("workspace-dashboard", args=[personas.other_workspace.slug]))
-    assert client.get(reverse("home"))["Location"] == reverse("workspace-dashboard", args=[personas.other_workspace.slug])
+    assert client.get(reverse("home"))["Location"] == reverse(
+        "workspace-dashboard", args=[personas.other_workspace.slug]
+    )
     client.get(reverse("workspace-dashboard", args=[personas.workspace.slug]))
     assert client.get(reverse("home"))["Location"] == reverse("workspace-dashboard", args=[personas.workspace.slug])
 
@@ -128,7 +134,9 @@ def test_a_user_without_workspaces_is_asked_to_create_one(client, db) -> None:
     client.force_login(user)
     response = client.get(reverse("home"))
     assert response["Location"] == reverse("workspace-new")
-    response = client.post(reverse("workspace-new"), {"name": "Uusi Oy", "timezone": "Europe/Helsinki", "language": "fi"})
+    response = client.post(
+        reverse("workspace-new"), {"name": "Uusi Oy", "timezone": "Europe/Helsinki", "language": "fi"}
+    )
     membership = Membership.objects.get(user=user)
     assert membership.role == Membership.Role.OWNER
     assert response["Location"] == reverse("workspace-dashboard", args=[membership.workspace.slug])

@@ -24,13 +24,15 @@ def invite(client, personas: Personas, django_capture_on_commit_callbacks):
     def post(email: str = "new.person@example.com", role: str = "editor"):
         client.force_login(personas.admin)
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(reverse("workspace-invite", args=[personas.workspace.slug]), {"email": email, "role": role})
+            return client.post(
+                reverse("workspace-invite", args=[personas.workspace.slug]), {"email": email, "role": role}
+            )
 
     return post
 
 
 def _link_path() -> str:
-    match = re.search(r"https?://[^/\s]+(/account/invitations/[^\s]+/)", mail.outbox[-1].body)
+    match = re.search(r"https?://[^/\s]+(/account/invitations/[^\s]+/)", str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return match.group(1)
 
@@ -133,7 +135,9 @@ def test_a_revoked_or_expired_link_stops_working(client, personas: Personas, inv
 
 def test_the_worker_skips_an_invitation_revoked_before_sending(personas: Personas) -> None:
     invitation = Invitation.objects.create(
-        workspace=personas.workspace, email="late@example.com", expires_at=timezone.now() + timedelta(days=1),
+        workspace=personas.workspace,
+        email="late@example.com",
+        expires_at=timezone.now() + timedelta(days=1),
         revoked_at=timezone.now(),
     )
     services.invitation_send_email(invitation=invitation)
@@ -145,4 +149,4 @@ def test_the_email_is_in_the_workspace_language(client, personas: Personas, invi
     personas.workspace.save(update_fields=["language"])
     invite()
     assert "Acme Oy" in mail.outbox[0].subject
-    assert mail.outbox[0].alternatives  # an HTML part too
+    assert getattr(mail.outbox[0], "alternatives", None)  # an HTML part too

@@ -19,7 +19,9 @@ def _login(client, user):
 def test_it_changes_a_role_and_audits_it(client, personas: Personas) -> None:
     member = personas.membership(personas.editor)
     _login(client, personas.admin)
-    response = client.post(reverse("workspace-member-role", args=[personas.workspace.slug, member.pk]), {"role": "viewer"})
+    response = client.post(
+        reverse("workspace-member-role", args=[personas.workspace.slug, member.pk]), {"role": "viewer"}
+    )
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.role == Membership.Role.VIEWER
@@ -94,7 +96,9 @@ def test_it_never_lets_a_contributor_publish(client, personas: Personas) -> None
     assert not AccountPermission.objects.filter(membership=member).exists()
     with pytest.raises(ValidationError):
         services.account_permission_set(
-            membership=member, account=personas.account, level=AccountLevel.MANAGE,
+            membership=member,
+            account=personas.account,
+            level=AccountLevel.MANAGE,
             actor_membership=personas.membership(personas.owner),
         )
 
@@ -112,7 +116,9 @@ def test_it_caps_explicit_levels_when_a_role_is_lowered(personas: Personas) -> N
 def test_it_hides_accounts_a_member_may_not_see(client, personas: Personas) -> None:
     owner = personas.membership(personas.owner)
     viewer = personas.membership(personas.viewer)
-    services.account_permission_set(membership=viewer, account=personas.account, level=AccountLevel.NONE, actor_membership=owner)
+    services.account_permission_set(
+        membership=viewer, account=personas.account, level=AccountLevel.NONE, actor_membership=owner
+    )
     client.force_login(personas.viewer)
     page = client.get(reverse("workspace-dashboard", args=[personas.workspace.slug])).content.decode()
     assert personas.account.handle not in page

@@ -17,7 +17,9 @@ def test_it_saves_preferences_and_shows_times_in_the_users_zone(client, personas
     assert response.status_code == 302
     personas.owner.refresh_from_db()
     assert (personas.owner.full_name, personas.owner.language, personas.owner.timezone) == (
-        "Olivia O.", "fi", "America/New_York",
+        "Olivia O.",
+        "fi",
+        "America/New_York",
     )
     page = client.get(reverse("workspace-audit", args=[personas.workspace.slug]))
     assert "America/New_York" in page.content.decode()

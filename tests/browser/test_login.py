@@ -1,0 +1,34 @@
+"""Signing in through the login form."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD, make_user, make_workspace
+
+pytestmark = pytest.mark.browser
+
+
+def test_it_keeps_the_email_after_a_wrong_password_and_then_opens_the_workspace(page: Page) -> None:
+    user = make_user("anna@example.com", full_name="Anna Admin")
+    workspace = make_workspace("Acme Oy", owner=user)
+
+    page.goto("/account/login/")
+    page.get_by_label("Email", exact=True).fill("anna@example.com")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_text("The email or password is not right.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/account/login/$"))
+    expect(page.get_by_label("Email", exact=True)).to_have_value("anna@example.com")
+    expect(page.get_by_label("Password", exact=True)).to_have_value("")
+
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.wait_for_url(f"**/w/{workspace.slug}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Oy")
+    expect(page.locator("#workspace-switcher")).to_contain_text("Acme Oy")
