@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+
+def label(text: str) -> re.Pattern[str]:
+    """Match a form field's label exactly; crispy-forms ends the label of a required field with "*"."""
+    return re.compile(rf"^{re.escape(text)}\*?$")
 
 
 def log_in(page: Page, email: str, password: str) -> None:

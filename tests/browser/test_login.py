@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.flows import label
 from tests.factories import PASSWORD, make_user, make_workspace
 
 pytestmark = pytest.mark.browser
@@ -17,16 +18,16 @@ def test_it_keeps_the_email_after_a_wrong_password_and_then_opens_the_workspace(
     workspace = make_workspace("Acme Oy", owner=user)
 
     page.goto("/account/login/")
-    page.get_by_label("Email", exact=True).fill("anna@example.com")
-    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_label(label("Email")).fill("anna@example.com")
+    page.get_by_label(label("Password")).fill("not the password")
     page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_text("The email or password is not right.")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/account/login/$"))
-    expect(page.get_by_label("Email", exact=True)).to_have_value("anna@example.com")
-    expect(page.get_by_label("Password", exact=True)).to_have_value("")
+    expect(page.get_by_label(label("Email"))).to_have_value("anna@example.com")
+    expect(page.get_by_label(label("Password"))).to_have_value("")
 
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label(label("Password")).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
     page.wait_for_url(f"**/w/{workspace.slug}/")
