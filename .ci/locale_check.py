@@ -1,13 +1,15 @@
 """Check (or compile) the gettext catalogues under locale/.
 
 Default: for every locale/<lang>/LC_MESSAGES/{django,djangojs}.po, fail (exit 1) when any entry is
-untranslated or fuzzy, or when the committed .mo beside it is missing or differs from what polib
-compiles from the .po. With --compile, write each .mo with polib, so GNU gettext is not needed.
+untranslated or fuzzy, when a translation drops or adds a %(name)s placeholder or HTML tag, or when
+the committed .mo beside it is missing or differs from what polib compiles from the .po.
+With --compile, write each .mo with polib, so GNU gettext is not needed at run time.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +19,8 @@ import polib
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale"
 DOMAINS = ("django", "djangojs")
+# What a translation must carry over unchanged: Python-format placeholders and HTML tags.
+TOKENS = re.compile(r"%\(\w+\)[sdr]|</?[a-zA-Z][^>]*>")
 
 
 def catalogues() -> list[Path]:
@@ -32,9 +36,14 @@ def compiled(po: polib.POFile) -> bytes:
         return target.read_bytes()
 
 
-def untranslated(po: polib.POFile) -> list[str]:
-    """A description of each live entry that is fuzzy or has an empty msgstr (or plural form)."""
-    problems = []
+def tokens(text: str) -> list[str]:
+    """The placeholders and tags in text, sorted so that reordering them is allowed."""
+    return sorted(TOKENS.findall(text))
+
+
+def entry_problems(po: polib.POFile) -> list[str]:
+    """A description of each live entry that is fuzzy, untranslated or has mismatched placeholders."""
+    problems = ["fuzzy: header"] if po.metadata_is_fuzzy else []
     for entry in po:
         if entry.obsolete:
             continue
@@ -42,6 +51,14 @@ def untranslated(po: polib.POFile) -> list[str]:
             problems.append(f"fuzzy: {entry.msgid!r}")
         elif not entry.translated():
             problems.append(f"untranslated: {entry.msgid!r}")
+        elif entry.msgid_plural:
+            # Finnish form 0 is n == 1, so it is compared with msgid and every other form with msgid_plural.
+            for n, text in entry.msgstr_plural.items():
+                source = entry.msgid if int(n) == 0 else entry.msgid_plural
+                if tokens(text) != tokens(source):
+                    problems.append(f"placeholders differ in form {n}: {entry.msgid!r}")
+        elif tokens(entry.msgstr) != tokens(entry.msgid):
+            problems.append(f"placeholders differ: {entry.msgid!r}")
     return problems
 
 
@@ -50,21 +67,22 @@ def check(path: Path) -> list[str]:
     po = polib.pofile(str(path))
     rel = path.relative_to(ROOT)
     count = len([e for e in po if not e.obsolete])
-    problems = [f"{rel}: {p}" for p in untranslated(po)]
+    problems = [f"{rel}: {p}" for p in entry_problems(po)]
     mo = path.with_suffix(".mo")
     if not mo.exists():
         problems.append(f"{mo.relative_to(ROOT)}: missing (run .ci/locale_check.py --compile)")
     elif mo.read_bytes() != compiled(po):
         problems.append(f"{mo.relative_to(ROOT)}: stale, does not match the .po (run .ci/locale_check.py --compile)")
     if not problems:
-        print(f"{rel.parent.parent} ({path.stem}): {count} messages, all translated")
+        domain = "" if path.stem == "django" else f" ({path.stem})"
+        print(f"{rel.parent.parent}{domain}: {count} messages, all translated")
     else:
         print(f"{rel}: {count} messages, {len(problems)} problem(s)")
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Check or compile the gettext catalogues under locale/.")
     parser.add_argument("--compile", action="store_true", help="write the .mo next to each .po and exit")
     args = parser.parse_args(argv)
     paths = catalogues()

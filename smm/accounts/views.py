@@ -50,6 +50,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return response
 
 
+def lockout(request: HttpRequest, original_response: HttpResponse | None, credentials: Any) -> HttpResponse:
+    """django-axes calls this instead of the login view while an email+address is locked out."""
+    from django.conf import settings
+
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "accounts/lockout.html", {"minutes": minutes}, status=429)
+
+
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     """The second sign-in step for users with two-factor authentication."""

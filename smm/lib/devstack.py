@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,11 +48,17 @@ def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, start_new_session=True)
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def _stop(processes: list[subprocess.Popen[bytes]], *, whole_group: set[int]) -> None:
+    """SIGTERM each child (its whole group where it forks unmanaged children), wait, then SIGKILL."""
     for process in processes:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+                # Celery's main process stops its own pool gracefully; runserver's autoreloader
+                # parent does not stop its child, so that one gets the signal group-wide.
+                if process.pid in whole_group:
+                    os.killpg(process.pid, signal.SIGTERM)
+                else:
+                    process.terminate()
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for process in processes:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -59,6 +66,25 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
         process.wait()
+
+
+def _runserver_options() -> list[str]:
+    # migrate has just run the system checks. The autoreloader doubles start-up time, so it is
+    # for developers who ask for it (SMM_RELOAD=1).
+    options = ["--skip-checks"]
+    if os.environ.get("SMM_RELOAD") != "1":
+        options.append("--noreload")
+    return options
+
+
+def _wait_for_port(address: str, web: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Return once the web server accepts connections (or has died, which the loop reports)."""
+    host, _sep, port = address.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and web.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.5):
+            return
+        time.sleep(0.1)
 
 
 def run() -> int:
@@ -70,7 +96,7 @@ def run() -> int:
     address = os.environ.get("SMM_ADDRESS", "127.0.0.1:8000")
     celery = [sys.executable, "-m", "celery", "-A", "smm"]
     named = {
-        "web": _spawn([sys.executable, "manage.py", "runserver", address]),
+        "web": _spawn([sys.executable, "manage.py", "runserver", address, *_runserver_options()]),
         "worker": _spawn(
             [*celery, "worker", "--loglevel", "INFO", "--concurrency", os.environ.get("SMM_WORKERS", "2")]
         ),
@@ -87,6 +113,7 @@ def run() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    _wait_for_port(address, named["web"])
     print(
         f"smm: ready after {time.monotonic() - started:.1f}s at http://{address}/ "
         "(web, worker, scheduler). Press Ctrl-C to stop.",
@@ -100,8 +127,9 @@ def run() -> int:
                 stopping, exit_code = True, 1
         time.sleep(0.3)
     print("smm: stopping web, worker and scheduler…", flush=True)
-    _stop(processes)
-    print("smm: stopped.", flush=True)
+    stop_started = time.monotonic()
+    _stop(processes, whole_group={named["web"].pid})
+    print(f"smm: stopped in {time.monotonic() - stop_started:.1f}s.", flush=True)
     return exit_code  # the embedded PostgreSQL stops at interpreter exit (its last handle)
 
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 def label(text: str) -> re.Pattern[str]:
     """Match a form field's label exactly; crispy-forms ends the label of a required field with "*"."""
-    return re.compile(rf"^{re.escape(text)}\*?$")
+    return re.compile(rf"^\s*{re.escape(text)}\*?\s*$")
 
 
 def log_in(page: Page, email: str, password: str) -> None:

@@ -38,6 +38,7 @@ def test_it_locks_out_after_repeated_failures(client, personas: Personas, settin
     response = client.post(reverse("accounts:login"), {"username": "editor@example.com", "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()
+    assert "Try again in 15 minutes" in response.content.decode()
 
 
 def test_two_factor_setup_verify_and_disable(client, personas: Personas) -> None:
