@@ -19,7 +19,7 @@ class LoginForm(AuthenticationForm):
         label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
     error_messages = {
-        "invalid_login": _("The email or password is not right. Both are case-sensitive except the email."),
+        "invalid_login": _("The email or password is incorrect. The password is case-sensitive."),
         "inactive": _("This account is inactive. Ask your workspace owner."),
     }
 
@@ -48,7 +48,7 @@ class PasswordConfirmForm(forms.Form):
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError(_("The password is not right."))
+            raise forms.ValidationError(_("The password is incorrect."))
         return password
 
 
@@ -115,7 +115,7 @@ def _role_choices(actor: Membership) -> list[tuple[str, Any]]:
 
 
 ROLE_HELP = _(
-    "Owner and admin manage members and settings. Editors write and publish. "
+    "Owners and admins manage members and settings. Editors write and publish. "
     "Contributors draft and suggest but never publish. Viewers only read."
 )
 
@@ -159,8 +159,8 @@ class AccountLevelForm(forms.Form):
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = forms.CharField(label=_("Person"), required=False, max_length=254)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from smm.lib.tz import validate_timezone
 
@@ -120,11 +121,11 @@ class Workspace(models.Model):
 class AccountLevel(models.IntegerChoices):
     """What a member may do with one connected social account, from nothing to everything."""
 
-    NONE = 0, _("No access")
-    VIEW = 10, _("View")
-    DRAFT = 20, _("Draft")
-    PUBLISH = 30, _("Publish")
-    MANAGE = 40, _("Manage")
+    NONE = 0, pgettext_lazy("access level", "No access")
+    VIEW = 10, pgettext_lazy("access level", "View")
+    DRAFT = 20, pgettext_lazy("access level", "Draft")
+    PUBLISH = 30, pgettext_lazy("access level", "Publish")
+    MANAGE = 40, pgettext_lazy("access level", "Manage")
 
 
 class Membership(models.Model):
@@ -244,7 +245,7 @@ class AccountPermission(models.Model):
             raise ValidationError(_("The account belongs to another workspace."))
         if self.level > self.membership.max_account_level:
             raise ValidationError(
-                _("A %(role)s can have at most the “%(level)s” level on an account."),
+                _("Members with the role %(role)s can have at most the “%(level)s” level on an account."),
                 params={
                     "role": self.membership.get_role_display(),
                     "level": AccountLevel(self.membership.max_account_level).label,
@@ -339,9 +340,11 @@ class AuditEvent(models.Model):
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
         INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        MEMBER_ADDED = "member_added", _("Member added")
         MEMBER_ROLE_CHANGED = "member_role_changed", _("Member's role changed")
         MEMBER_REMOVED = "member_removed", _("Member removed")
         ACCOUNT_PERMISSION_CHANGED = "account_permission_changed", _("Account permission changed")
+        USER_ACCESS_CHANGED = "user_access_changed", _("User's staff or active status changed")
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

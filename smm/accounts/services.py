@@ -413,7 +413,7 @@ def totp_device_confirm(*, device: TOTPDevice, token: str, request: HttpRequest)
         # django-otp doubles the wait after each wrong code, against guessing.
         raise ValidationError({"token": _("Too many wrong codes in a row. Wait a few seconds and try again.")})
     if not device.verify_token(token):
-        raise ValidationError({"token": _("That code is not right. Check the time on your phone and try again.")})
+        raise ValidationError({"token": _("That code is incorrect. Check the time on your phone and try again.")})
     with transaction.atomic():
         TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
         device.confirmed = True

@@ -70,7 +70,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return redirect(_safe_next(request, reverse("home")))
-        form.add_error("token", _("That code is not right. Try the current code or a backup code."))
+        form.add_error("token", _("That code is incorrect. Try the current code or a backup code."))
     return render(request, "accounts/verify.html", {"form": form, "next": _safe_next(request, "")})
 
 
@@ -155,7 +155,7 @@ def mfa_disable(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = PasswordConfirmForm(request.POST, user=user)
     if not form.is_valid():
-        messages.error(request, _("Two-factor authentication is still on: the password was not right."))
+        messages.error(request, _("Two-factor authentication is still on: the password was incorrect."))
         return redirect("accounts:security")
     services.mfa_disable(user=user, request=request)
     messages.success(request, _("Two-factor authentication is off."))

@@ -177,7 +177,7 @@ def member_role(request: HttpRequest, membership: Membership, member_id: int) ->
         else:
             messages.success(
                 request,
-                _("%(name)s is now %(role)s.")
+                _("%(name)s now has the role %(role)s.")
                 % {"name": member.user.display_name, "role": Membership.Role(form.cleaned_data["role"]).label},
             )
     return redirect("workspace-member", slug=membership.workspace.slug, member_id=member.pk)

@@ -28,7 +28,7 @@ def test_it_explains_a_wrong_password_and_keeps_the_email(client, personas: Pers
     response = client.post(reverse("accounts:login"), {"username": "editor@example.com", "password": "nope"})
     content = response.content.decode()
     assert response.status_code == 200
-    assert "The email or password is not right" in content
+    assert "The email or password is incorrect" in content
     assert 'value="editor@example.com"' in content
 
 
@@ -47,7 +47,7 @@ def test_two_factor_setup_verify_and_disable(client, personas: Personas) -> None
     assert "<svg" in page.content.decode()
     device = TOTPDevice.objects.get(user=personas.editor, confirmed=False)
     wrong = client.post(reverse("accounts:security"), {"token": "000000" if _code(device) != "000000" else "111111"})
-    assert "That code is not right" in wrong.content.decode()
+    assert "That code is incorrect" in wrong.content.decode()
     throttled = client.post(reverse("accounts:security"), {"token": _code(device)})
     assert "Too many wrong codes" in throttled.content.decode()
     device.refresh_from_db()
