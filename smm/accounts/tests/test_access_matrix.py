@@ -138,3 +138,56 @@ def _workspace_url_names() -> set[str]:
 
 def test_it_covers_every_workspace_url() -> None:
     assert _workspace_url_names() == set(MATRIX)
+
+
+# Pages of the signed-in user (not of a workspace): anonymous visitors go to the login page.
+USER_VIEWS = {
+    "home": "get",
+    "workspace-new": "get",
+    "accounts:verify": "get",
+    "accounts:preferences": "get",
+    "accounts:password-change": "get",
+    "accounts:security": "get",
+    "accounts:mfa-disable": "post",
+    "accounts:backup-codes": "post",
+}
+# Open to everyone by design: signing in, password reset, invitation links, health, language.
+PUBLIC_VIEWS = {
+    "healthz",
+    "language-set",
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password-reset",
+    "accounts:password-reset-done",
+    "accounts:password-reset-confirm",
+    "accounts:password-reset-complete",
+    "accounts:invitation-accept",
+}
+
+
+@pytest.mark.parametrize(("name", "method"), sorted(USER_VIEWS.items()))
+def test_user_pages_need_a_sign_in(client, db, name: str, method: str) -> None:
+    response = getattr(client, method)(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def _all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[URLPattern | URLResolver], namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue  # Django's admin: staff only, covered by test_admin.py
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif pattern.name:
+                names.add(namespace + pattern.name)
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_url_has_an_access_expectation() -> None:
+    assert _all_url_names() == set(MATRIX) | set(USER_VIEWS) | PUBLIC_VIEWS
