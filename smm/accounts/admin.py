@@ -31,8 +31,8 @@ class MembershipInline(admin.TabularInline):
 
     model = Membership
     extra = 0
-    fields = ["user", "role", "created_at"]
-    readonly_fields = fields
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("user", "role", "created_at")
     can_delete = False
     show_change_link = True
 
