@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
@@ -128,6 +129,16 @@ class AccountLevel(models.IntegerChoices):
     MANAGE = 40, pgettext_lazy("access level", "Manage")
 
 
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def by_role(self) -> MembershipQuerySet:
+        """Owners first, viewers last; alphabetical by name and email within a role."""
+        order = models.Case(
+            *(models.When(role=role, then=models.Value(rank)) for rank, role in enumerate(Membership.Role.values)),
+            output_field=models.IntegerField(),
+        )
+        return self.order_by(order, "user__full_name", "user__email")
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", _("Owner")
@@ -161,6 +172,8 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.EDITOR)
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")
@@ -313,6 +326,32 @@ class Invitation(models.Model):
         return str(self.Status(self.status).label)
 
 
+def _field_label(field: str) -> str:
+    """The verbose name of a Workspace or User field named in an audit event's changes."""
+    for model in (Workspace, User):
+        try:
+            model_field = model._meta.get_field(field)
+        except FieldDoesNotExist:
+            continue
+        return str(getattr(model_field, "verbose_name", field)).capitalize()
+    return field
+
+
+def _value_label(value: Any) -> str:
+    """A stored audit value as people read it: role and level codes become their labels."""
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if value is None or value == "":
+        return "–"
+    if value == "default":
+        return str(_("role default"))
+    if value in Membership.Role.values:
+        return str(Membership.Role(value).label)
+    if isinstance(value, str) and value.upper() in AccountLevel.names:
+        return str(AccountLevel[value.upper()].label)
+    return str(value)
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     # The audit log is append-only: bulk changes are refused here and by a database trigger.
     def update(self, **kwargs: Any) -> int:
@@ -381,3 +420,20 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only.")
+
+    @property
+    def details(self) -> str:
+        """The data in words, e.g. "Editor → Viewer" or "Time zone: UTC → Europe/Helsinki"."""
+        data = self.data or {}
+        parts = []
+        for field, change in (data.get("changes") or {}).items():
+            parts.append(
+                f"{_field_label(field)}: {_value_label(change.get('from'))} → {_value_label(change.get('to'))}"
+            )
+        if "from" in data or "to" in data:
+            parts.append(f"{_value_label(data.get('from'))} → {_value_label(data.get('to'))}")
+        elif "role" in data:
+            parts.append(_value_label(data["role"]))
+        if data.get("via") == "admin":
+            parts.append(str(_("in the admin panel")))
+        return "; ".join(parts)

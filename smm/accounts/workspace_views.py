@@ -52,7 +52,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def workspace_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = WorkspaceCreateForm(request.POST or None, initial={"language": user.language or "fi"})
+    initial = {
+        "language": user.language or "fi",
+        "timezone": user.timezone if user.timezone != "UTC" else "Europe/Helsinki",
+    }
+    form = WorkspaceCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         workspace = services.workspace_create(
             name=form.cleaned_data["name"],
@@ -71,7 +75,7 @@ def workspace_new(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, membership: Membership) -> HttpResponse:
     services.workspace_remember(user=membership.user, workspace=membership.workspace)
     workspace = membership.workspace
-    members = Membership.objects.filter(workspace=workspace).select_related("user").order_by("role", "user__email")
+    members = Membership.objects.filter(workspace=workspace).select_related("user").by_role()
     context: dict[str, Any] = {
         "members": members[:8],
         "member_count": members.count(),
@@ -156,7 +160,12 @@ def member_detail(request: HttpRequest, membership: Membership, member_id: int) 
         )
         for access_row in account_access_for_member(member)
     ]
-    context = {"member": member, "role_form": RoleForm(actor=membership, initial={"role": member.role}), "rows": rows}
+    context = {
+        "member": member,
+        "role_form": RoleForm(actor=membership, initial={"role": member.role}),
+        "rows": rows,
+        "can_edit": membership.role == Membership.Role.OWNER or member.role != Membership.Role.OWNER,
+    }
     return render(request, "accounts/member_detail.html", context)
 
 
@@ -222,7 +231,14 @@ def member_account_level(request: HttpRequest, membership: Membership, member_id
     row = next(row for row in account_access_for_member(member) if row.account.pk == account.pk)
     if request.headers.get("HX-Request"):
         row_form = AccountLevelForm(member=member, initial={"level": row.explicit or AccountLevelForm.DEFAULT})
-        context = {"member": member, "row": row, "form": row_form, "error": error, "saved": error is None}
+        context = {
+            "member": member,
+            "row": row,
+            "form": row_form,
+            "error": error,
+            "saved": error is None,
+            "can_edit": True,
+        }
         return render(request, "accounts/_account_level_row.html", context, status=400 if error else 200)
     if error:
         messages.error(request, error)
@@ -322,7 +338,7 @@ def audit_export(request: HttpRequest, membership: Membership) -> StreamingHttpR
                     event.get_action_display(),
                     _csv_safe(event.target),
                     event.ip_address or "",
-                    _csv_safe(str(event.data) if event.data else ""),
+                    _csv_safe(event.details),
                 ]
             )
 

@@ -9,6 +9,17 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// An htmx request that failed (403, 500, network) changes nothing on the page: say so.
+document.addEventListener("htmx:responseError", showRequestError);
+document.addEventListener("htmx:sendError", showRequestError);
+function showRequestError() {
+  const box = document.getElementById("request-error");
+  if (!box) return;
+  box.textContent = document.body.dataset.errorMessage;
+  box.classList.remove("d-none");
+  box.scrollIntoView({ block: "nearest" });
+}
+
 // <select data-autosubmit>: with htmx the form posts itself on change; without htmx, a
 // visible "Save" button (hidden by the .js-hide class only when htmx runs) does it.
 document.addEventListener("DOMContentLoaded", () => {

@@ -101,3 +101,27 @@ def test_it_records_sign_ins_and_failures(client, personas: Personas) -> None:
     actions = list(AuditEvent.objects.filter(actor=personas.editor).values_list("action", flat=True))
     assert AuditEvent.Action.LOGIN_FAILED in actions
     assert AuditEvent.Action.LOGIN in actions
+
+
+def test_details_are_written_for_people(personas: Personas) -> None:
+    event = services.audit_record(
+        action=AuditEvent.Action.WORKSPACE_SETTINGS_CHANGED,
+        workspace=personas.workspace,
+        data={
+            "changes": {
+                "timezone": {"from": "UTC", "to": "Europe/Helsinki"},
+                "require_2fa_for_admins": {"from": False, "to": True},
+            }
+        },
+    )
+    assert event.details == (
+        "Time zone: UTC → Europe/Helsinki; Require two-factor authentication for owners and admins: no → yes"
+    )
+    role = services.audit_record(
+        action=AuditEvent.Action.MEMBER_ROLE_CHANGED, data={"from": "editor", "to": "viewer", "via": "admin"}
+    )
+    assert role.details == "Editor → Viewer; in the admin panel"
+    level = services.audit_record(
+        action=AuditEvent.Action.ACCOUNT_PERMISSION_CHANGED, data={"account": 1, "from": "default", "to": "manage"}
+    )
+    assert level.details == "role default → Manage"
