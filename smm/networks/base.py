@@ -1,0 +1,275 @@
+"""The one adapter interface every social network implements, its value types and errors.
+
+Pages and later features never ask "is this Mastodon?": they ask an adapter's `capabilities`
+and `limits`, call its methods, and handle the four kinds of `NetworkError`.
+Adapters are built from an account's decrypted credentials and non-secret config, so they
+can be tested without the database; `save_credentials` lets them persist refreshed tokens.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Capability(enum.StrEnum):
+    PUBLISH_TEXT = "publish_text"
+    PUBLISH_IMAGES = "publish_images"
+    PUBLISH_VIDEO = "publish_video"
+    ALT_TEXT = "alt_text"
+    CONTENT_WARNING = "content_warning"
+    THREADS = "threads"
+    DELETE = "delete"
+    READ_POSTS = "read_posts"
+    READ_METRICS = "read_metrics"
+    READ_INBOX = "read_inbox"
+    DIRECT_MESSAGES = "direct_messages"
+    REPLY = "reply"
+    LIKE = "like"
+    BOOST = "boost"
+    HIDE = "hide"
+    DELETE_OTHERS = "delete_others"
+    BLOCK = "block"
+    MUTE = "mute"
+    SEARCH = "search"
+    PROFILE = "profile"
+
+
+# Errors ----------------------------------------------------------------------------------------
+class NetworkError(Exception):
+    """Base of every failure an adapter raises; `message` is safe to show to the team."""
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.detail = detail  # the network's own words, for logs and the account health page
+
+
+class PermanentError(NetworkError):
+    """The request is wrong or the content was refused: retrying the same thing fails again."""
+
+
+class NotSupportedError(PermanentError):
+    """The network (or this connection) cannot do this at all."""
+
+
+class AuthError(NetworkError):
+    """The credentials are no longer accepted: the account must be reconnected."""
+
+
+class TransientError(NetworkError):
+    """Try again later (server error, rate limit); `retry_after` seconds when the network said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class RateLimitedError(TransientError):
+    """The network's rate limit is used up until `retry_after` seconds from now."""
+
+
+class UnknownOutcomeError(NetworkError):
+    """The request was sent but no answer came (timeout, connection lost): it may have succeeded.
+
+    Never retry a publish blindly after this; reconcile by looking for the post first.
+    """
+
+
+# Values ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Limits:
+    """What one account may send, counted the network's way (see smm.networks.text)."""
+
+    max_characters: int
+    counting: str  # "graphemes" (Bluesky) or "mastodon" (characters, URLs as url_length)
+    max_images: int = 4
+    max_videos: int = 1
+    max_media: int = 4
+    image_max_bytes: int | None = None
+    video_max_bytes: int | None = None
+    url_length: int = 23
+    alt_text_max_characters: int | None = None
+    image_mime_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+    video_mime_types: tuple[str, ...] = ("video/mp4",)
+
+    def count(self, text: str) -> int:
+        from smm.networks import text as counting
+
+        if self.counting == "graphemes":
+            return counting.count_graphemes(text)
+        return counting.count_mastodon(text, url_length=self.url_length)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Limits:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        for name in ("image_mime_types", "video_mime_types"):
+            if name in known:
+                known[name] = tuple(known[name])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    data: bytes
+    mime_type: str
+    alt_text: str = ""
+    filename: str = "media"
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    """What to publish. `idempotency_key` is chosen by smm before the first attempt and reused by
+    every retry of the same attempt, so the network can refuse a duplicate."""
+
+    text: str
+    idempotency_key: str
+    media: tuple[MediaItem, ...] = ()
+    language: str | None = None
+    reply_to: str | None = None  # the remote id (Mastodon status id, Bluesky at:// URI) replied to
+    content_warning: str = ""
+    visibility: str = "public"
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    remote_id: str
+    url: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    remote_id: str
+    url: str
+    text: str
+    created_at: datetime | None
+    author_handle: str = ""
+    author_display_name: str = ""
+    language: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # likes, reposts, replies, quotes
+    reply_to: str | None = None
+    raw_html: str = ""  # the network's own HTML (Mastodon), to be sanitised before display
+
+
+@dataclass(frozen=True)
+class Notification:
+    remote_id: str
+    kind: str  # mention, reply, direct, like, repost, quote, follow, follow_request
+    created_at: datetime | None
+    author_id: str
+    author_handle: str
+    author_display_name: str = ""
+    post: RemotePost | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    bio: str = ""
+    avatar_url: str = ""
+    url: str = ""
+    followers_count: int | None = None
+    following_count: int | None = None
+    posts_count: int | None = None
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursor: str | None = None  # pass back to get the next (older) page; None when there is none
+
+
+SaveCredentials = Callable[[dict[str, Any]], None]
+
+
+class Adapter(ABC):
+    """One connected account on one network. Methods the network cannot do raise NotSupportedError.
+
+    `credentials` are secrets (tokens, app passwords); `config` is what the connect step learned
+    and may be shown (instance URL, limits, remote account id). An adapter that refreshes a
+    token calls `save_credentials` with the complete new credentials; it never passes an empty
+    refresh token.
+    """
+
+    network: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+
+    def __init__(
+        self,
+        *,
+        credentials: dict[str, Any],
+        config: dict[str, Any],
+        save_credentials: SaveCredentials | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.config = config
+        self.save_credentials = save_credentials
+
+    @classmethod
+    def new_idempotency_key(cls) -> str:
+        """A fresh key for one publish attempt; networks with their own format override this."""
+        import uuid
+
+        return uuid.uuid4().hex
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _unsupported(self, what: str) -> NotSupportedError:
+        return NotSupportedError(str(_("%(network)s does not support %(what)s.") % {"network": self.label, "what": what}))
+
+    # Account -----------------------------------------------------------------------------------
+    def limits(self) -> Limits:
+        """The limits for this account, read from the network where it reports them."""
+        raise NotImplementedError
+
+    def profile(self) -> Profile:
+        """Profile basics; also the cheapest call that proves the credentials still work."""
+        raise self._unsupported("profiles")
+
+    # Publishing --------------------------------------------------------------------------------
+    def publish(self, draft: PostDraft) -> PublishedPost:
+        raise self._unsupported("publishing")
+
+    def delete(self, remote_id: str) -> None:
+        raise self._unsupported("deleting posts")
+
+    def own_posts(self, *, limit: int = 20, cursor: str | None = None) -> Page[RemotePost]:
+        raise self._unsupported("reading posts")
+
+    # Participation -----------------------------------------------------------------------------
+    def notifications(self, *, limit: int = 40, cursor: str | None = None) -> Page[Notification]:
+        raise self._unsupported("notifications")
+
+    def like(self, remote_id: str) -> None:
+        raise self._unsupported("likes")
+
+    def boost(self, remote_id: str) -> None:
+        raise self._unsupported("boosts")
+
+    def block(self, author_id: str) -> None:
+        raise self._unsupported("blocking")
+
+    def mute(self, author_id: str) -> None:
+        raise self._unsupported("muting")
+
+    # Listening ---------------------------------------------------------------------------------
+    def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:
+        raise self._unsupported("search")
