@@ -102,6 +102,23 @@ TEMPLATES = [
     }
 ]
 
+# Connected accounts --------------------------------------------------------------------------
+# Fernet keys (comma-separated, or CREDENTIALS_KEYS_FILE): the first encrypts, all decrypt.
+# Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+CREDENTIALS_KEYS = [key.strip() for key in (env_str("CREDENTIALS_KEYS") or "").split(",") if key.strip()]
+if not CREDENTIALS_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("CREDENTIALS_KEYS (or CREDENTIALS_KEYS_FILE) must be set when DEBUG is off.")
+    from smm.lib.crypto import derive_development_key
+
+    CREDENTIALS_KEYS = [derive_development_key(SECRET_KEY)]
+# Outbound requests to user-given URLs may reach loopback (local stand-ins) only when this is on.
+OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", False)
+# One flag per network: a disabled network is hidden everywhere and its connect pages are 404.
+MASTODON_ENABLED = env_bool("MASTODON_ENABLED", True)
+BLUESKY_ENABLED = env_bool("BLUESKY_ENABLED", True)
+BLUESKY_DEFAULT_PDS = env_str("BLUESKY_DEFAULT_PDS") or "https://bsky.social"
+
 # Database ------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:

@@ -8,6 +8,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("SMM_PLAIN_STATIC", "1")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+# A fixed test key (never used outside tests), and loopback allowed for the local network peers.
+os.environ.setdefault("CREDENTIALS_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=")
+os.environ.setdefault("OUTBOUND_ALLOW_LOOPBACK", "1")
 
 from smm.settings import *  # noqa: E402,F403
 

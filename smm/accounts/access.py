@@ -67,6 +67,14 @@ def workspace_view(capability: str | None = None) -> Callable[[WorkspaceView[P]]
     return decorator
 
 
+def require_network_enabled(network: str) -> None:
+    """404 for a network whose <NAME>_ENABLED setting is off: it does not exist for users."""
+    from smm.networks.registry import is_enabled
+
+    if not is_enabled(network):
+        raise Http404
+
+
 def get_member_for_manager(membership: Membership, member_id: int) -> Membership:
     """Another membership of the same workspace, for an admin to change (404 across workspaces)."""
     require(membership, "can_manage_members")

@@ -194,6 +194,10 @@ class Membership(models.Model):
         return self.is_admin
 
     @property
+    def can_connect_accounts(self) -> bool:
+        return self.is_admin
+
+    @property
     def can_change_settings(self) -> bool:
         return self.is_admin
 
@@ -384,6 +388,9 @@ class AuditEvent(models.Model):
         MEMBER_REMOVED = "member_removed", _("Member removed")
         ACCOUNT_PERMISSION_CHANGED = "account_permission_changed", _("Account permission changed")
         USER_ACCESS_CHANGED = "user_access_changed", _("User's staff or active status changed")
+        ACCOUNT_CONNECTED = "account_connected", _("Social account connected")
+        ACCOUNT_RECONNECTED = "account_reconnected", _("Social account reconnected")
+        ACCOUNT_DISCONNECTED = "account_disconnected", _("Social account disconnected")
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

@@ -41,6 +41,30 @@ class Capability(enum.StrEnum):
     PROFILE = "profile"
 
 
+CAPABILITY_LABELS: dict[Capability, Any] = {
+    Capability.PUBLISH_TEXT: _("Publish text"),
+    Capability.PUBLISH_IMAGES: _("Publish images"),
+    Capability.PUBLISH_VIDEO: _("Publish video"),
+    Capability.ALT_TEXT: _("Alt text for images"),
+    Capability.CONTENT_WARNING: _("Content warnings"),
+    Capability.THREADS: _("Threads and replies"),
+    Capability.DELETE: _("Delete posts"),
+    Capability.READ_POSTS: _("Read own posts"),
+    Capability.READ_METRICS: _("Post metrics"),
+    Capability.READ_INBOX: _("Mentions and replies"),
+    Capability.DIRECT_MESSAGES: _("Direct messages"),
+    Capability.REPLY: _("Reply"),
+    Capability.LIKE: _("Like"),
+    Capability.BOOST: _("Boost or repost"),
+    Capability.HIDE: _("Hide comments"),
+    Capability.DELETE_OTHERS: _("Delete others' comments"),
+    Capability.BLOCK: _("Block accounts"),
+    Capability.MUTE: _("Mute accounts"),
+    Capability.SEARCH: _("Search (listening)"),
+    Capability.PROFILE: _("Profile basics"),
+}
+
+
 # Errors ----------------------------------------------------------------------------------------
 class NetworkError(Exception):
     """Base of every failure an adapter raises; `message` is safe to show to the team."""
@@ -233,7 +257,9 @@ class Adapter(ABC):
         return capability in self.capabilities
 
     def _unsupported(self, what: str) -> NotSupportedError:
-        return NotSupportedError(str(_("%(network)s does not support %(what)s.") % {"network": self.label, "what": what}))
+        return NotSupportedError(
+            str(_("%(network)s does not support %(what)s.") % {"network": self.label, "what": what})
+        )
 
     # Account -----------------------------------------------------------------------------------
     def limits(self) -> Limits:

@@ -9,6 +9,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 # name -> (task, crontab fields). Later areas add their collectors and the publishing tick here.
 SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
     "housekeeping": ("smm.accounts.tasks.housekeeping_task", {"minute": "17", "hour": "3"}),
+    "accounts-refresh": ("smm.networks.tasks.accounts_refresh_task", {"minute": "5", "hour": "*/6"}),
 }
 
 

@@ -1,0 +1,201 @@
+"""Connecting, reconnecting and disconnecting social accounts, and keeping their health."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from smm.accounts.models import AuditEvent, Membership, Workspace
+from smm.accounts.services import audit_record
+from smm.networks.base import (
+    AuthError,
+    NetworkError,
+    Profile,
+    RateLimitedError,
+)
+from smm.networks.models import ConnectedAccount
+
+logger = logging.getLogger(__name__)
+
+# Keys whose value must survive a refresh that returns them empty (see account_save_credentials).
+STICKY_SECRETS = ("refresh_jwt", "refresh_token")
+
+
+def _apply_profile(account: ConnectedAccount, profile: Profile) -> list[str]:
+    account.display_name = profile.display_name[:200]
+    account.bio = profile.bio
+    account.avatar_url = profile.avatar_url[:1000]
+    account.profile_url = profile.url[:1000]
+    account.followers_count = profile.followers_count
+    account.following_count = profile.following_count
+    account.posts_count = profile.posts_count
+    account.profile_refreshed_at = timezone.now()
+    return [
+        "display_name",
+        "bio",
+        "avatar_url",
+        "profile_url",
+        "followers_count",
+        "following_count",
+        "posts_count",
+        "profile_refreshed_at",
+    ]
+
+
+def account_connect(
+    *,
+    workspace: Workspace,
+    network: str,
+    profile: Profile,
+    credentials: dict[str, Any],
+    config: dict[str, Any],
+    actor_membership: Membership,
+    token_expires_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> ConnectedAccount:
+    """Store a freshly authorised account (new, or the same handle connected again), audited."""
+    with transaction.atomic():
+        account = (
+            ConnectedAccount.objects.select_for_update()
+            .filter(workspace=workspace, network=network)
+            .filter(Q(remote_id=profile.remote_id) | Q(handle=profile.handle))
+            .first()
+        )
+        action = AuditEvent.Action.ACCOUNT_RECONNECTED if account else AuditEvent.Action.ACCOUNT_CONNECTED
+        if account is None:
+            account = ConnectedAccount(workspace=workspace, network=network, connected_by=actor_membership.user)
+        account.handle = profile.handle[:200]
+        account.remote_id = profile.remote_id
+        account.set_credentials(credentials)
+        account.config = config
+        account.status = ConnectedAccount.Status.OK
+        account.status_detail = ""
+        account.last_success_at = timezone.now()
+        account.rate_limited_until = None
+        account.token_expires_at = token_expires_at
+        _apply_profile(account, profile)
+        account.full_clean()
+        account.save()
+        audit_record(
+            action=action,
+            actor=actor_membership.user,
+            workspace=workspace,
+            target=str(account),
+            data={"account": account.pk, "network": network},
+            request=request,
+        )
+    return account
+
+
+def account_disconnect(
+    *, account: ConnectedAccount, actor_membership: Membership, request: HttpRequest | None = None
+) -> None:
+    """Forget the credentials; the account stays listed as disconnected and can be connected again."""
+    with transaction.atomic():
+        account = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
+        account.set_credentials({})
+        account.status = ConnectedAccount.Status.DISCONNECTED
+        account.status_detail = ""
+        account.token_expires_at = None
+        account.save(update_fields=["credentials_encrypted", "status", "status_detail", "token_expires_at"])
+        audit_record(
+            action=AuditEvent.Action.ACCOUNT_DISCONNECTED,
+            actor=actor_membership.user,
+            workspace=account.workspace,
+            target=str(account),
+            data={"account": account.pk, "network": account.network},
+            request=request,
+        )
+
+
+def account_save_credentials(*, account: ConnectedAccount, credentials: dict[str, Any]) -> None:
+    """Persist credentials an adapter refreshed. A refresh token is never replaced by an empty one."""
+    with transaction.atomic():
+        locked = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
+        merged = dict(credentials)
+        stored = locked.credentials
+        for key in STICKY_SECRETS:
+            if not merged.get(key) and stored.get(key):
+                merged[key] = stored[key]
+        locked.set_credentials(merged)
+        locked.save(update_fields=["credentials_encrypted"])
+    account.credentials_encrypted = locked.credentials_encrypted
+
+
+def account_record_success(*, account: ConnectedAccount, profile: Profile | None = None) -> None:
+    fields = ["status", "status_detail", "last_success_at", "rate_limited_until"]
+    account.status = ConnectedAccount.Status.OK
+    account.status_detail = ""
+    account.last_success_at = timezone.now()
+    account.rate_limited_until = None
+    if profile is not None:
+        fields += _apply_profile(account, profile)
+    account.save(update_fields=fields)
+
+
+def account_record_failure(*, account: ConnectedAccount, error: NetworkError) -> None:
+    """Turn an adapter error into the account's health; admins hear about a needed reconnect once."""
+    previous = account.status
+    account.last_failure_at = timezone.now()
+    account.status_detail = error.message
+    fields = ["status", "status_detail", "last_failure_at"]
+    if isinstance(error, AuthError):
+        account.status = ConnectedAccount.Status.RECONNECT
+    elif isinstance(error, RateLimitedError):
+        account.status = ConnectedAccount.Status.RATE_LIMITED
+        account.rate_limited_until = timezone.now() + timedelta(seconds=error.retry_after or 60)
+        fields.append("rate_limited_until")
+    else:
+        account.status = ConnectedAccount.Status.FAILING
+    account.save(update_fields=fields)
+    logger.info("account %s health %s -> %s: %s", account.pk, previous, account.status, error.message)
+    if account.status == ConnectedAccount.Status.RECONNECT and previous != ConnectedAccount.Status.RECONNECT:
+        from smm.networks.tasks import account_reconnect_notice_task
+
+        transaction.on_commit(lambda: account_reconnect_notice_task.delay(account.pk))
+
+
+def account_refresh_profile(*, account: ConnectedAccount) -> None:
+    """Fetch profile basics (the cheapest call that also proves the credentials work)."""
+    from django.utils.translation import gettext as _
+
+    from smm.networks.registry import adapter_for
+
+    if not account.credentials_encrypted:
+        account_record_failure(account=account, error=AuthError(_("No access keys are stored. Reconnect the account.")))
+        return
+    try:
+        profile = adapter_for(account).profile()
+    except NetworkError as error:
+        account_record_failure(account=account, error=error)
+        return
+    account_record_success(account=account, profile=profile)
+
+
+def account_reconnect_notice_send(*, account: ConnectedAccount) -> int:
+    """Email the workspace's owners and admins that an account must be reconnected."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from smm.lib.emails import send_templated
+
+    if account.status != ConnectedAccount.Status.RECONNECT:
+        return 0
+    admins = Membership.objects.filter(
+        workspace_id=account.workspace_id, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
+    ).select_related("user")
+    link = settings.SITE_URL + reverse("workspace-accounts", args=[account.workspace.slug])
+    for member in admins:
+        send_templated(
+            "account_reconnect",
+            to=member.user.email,
+            language=member.user.language or account.workspace.language,
+            context={"account": account, "link": link, "workspace": account.workspace},
+        )
+    return len(admins)
