@@ -4,6 +4,9 @@ from django.urls import include, path
 from smm.accounts import views as account_views
 from smm.accounts import workspace_views
 from smm.lib.health import healthz
+from smm.networks import views as network_views
+from smm.networks.bluesky import views as bluesky_views
+from smm.networks.mastodon import views as mastodon_views
 
 admin.site.site_header = "smm"
 
@@ -22,7 +25,14 @@ workspace_patterns = [
     path(
         "invitations/<int:invitation_id>/revoke/", workspace_views.invitation_revoke, name="workspace-invitation-revoke"
     ),
+    path("accounts/", network_views.accounts_list, name="workspace-accounts"),
+    path("accounts/connect/mastodon/", mastodon_views.connect, name="workspace-connect-mastodon"),
+    path("accounts/connect/bluesky/", bluesky_views.connect, name="workspace-connect-bluesky"),
     path("accounts/<int:account_id>/", workspace_views.account_detail, name="workspace-account"),
+    path("accounts/<int:account_id>/check/", network_views.account_check, name="workspace-account-check"),
+    path(
+        "accounts/<int:account_id>/disconnect/", network_views.account_disconnect, name="workspace-account-disconnect"
+    ),
     path("settings/", workspace_views.workspace_settings, name="workspace-settings"),
     path("audit/", workspace_views.audit_log, name="workspace-audit"),
     path("audit/export.csv", workspace_views.audit_export, name="workspace-audit-export"),
@@ -34,6 +44,7 @@ urlpatterns = [
     path("i18n/language/", account_views.language_set, name="language-set"),
     path("account/", include("smm.accounts.urls")),
     path("workspaces/new/", workspace_views.workspace_new, name="workspace-new"),
+    path("networks/mastodon/callback/", mastodon_views.callback, name="mastodon-callback"),
     path("w/<slug:slug>/", include(workspace_patterns)),
     path("admin/", admin.site.urls),
 ]

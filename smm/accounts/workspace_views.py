@@ -26,7 +26,7 @@ from smm.accounts.forms import (
     WorkspaceCreateForm,
     WorkspaceForm,
 )
-from smm.accounts.models import AuditEvent, Invitation, Membership, User
+from smm.accounts.models import AccountLevel, AuditEvent, Invitation, Membership, User
 from smm.accounts.selectors import account_access_for_account, account_access_for_member, visible_accounts
 
 PAGE_SIZE = 50
@@ -79,7 +79,7 @@ def dashboard(request: HttpRequest, membership: Membership) -> HttpResponse:
     context: dict[str, Any] = {
         "members": members[:8],
         "member_count": members.count(),
-        "accounts": visible_accounts(membership),
+        "accounts": [row for row in visible_accounts(membership) if row.account.is_connected],
         "pending_invitations": Invitation.objects.pending().filter(workspace=workspace).count(),
     }
     if membership.can_view_audit:
@@ -251,13 +251,26 @@ def member_account_level(request: HttpRequest, membership: Membership, member_id
     return redirect("workspace-member", slug=membership.workspace.slug, member_id=member.pk)
 
 
-@access.workspace_view("can_manage_members")
+@access.workspace_view()
 def account_detail(request: HttpRequest, membership: Membership, account_id: int) -> HttpResponse:
-    """Who may do what on one connected account."""
+    """One connected account: profile, health, what it can do, and (for admins) who may do what."""
+    from smm.networks.base import CAPABILITY_LABELS
+    from smm.networks.registry import NETWORKS, adapter_class
+
     account = access.get_account_for_user(membership, account_id)
-    return render(
-        request, "accounts/account_detail.html", {"account": account, "rows": account_access_for_account(account)}
-    )
+    level = services.account_level_for(membership=membership, account=account)
+    capabilities = []
+    if account.network in NETWORKS:
+        supported = adapter_class(account.network).capabilities
+        capabilities = [label for capability, label in CAPABILITY_LABELS.items() if capability in supported]
+    context = {
+        "account": account,
+        "can_manage_account": level >= AccountLevel.MANAGE,
+        "capabilities": capabilities,
+        "rows": account_access_for_account(account) if membership.can_manage_members else None,
+        "token_days": (account.token_expires_at - timezone.now()).days if account.token_expires_at else None,
+    }
+    return render(request, "accounts/account_detail.html", context)
 
 
 @access.workspace_view()

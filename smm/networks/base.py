@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from abc import ABC
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -220,6 +221,9 @@ class Page(Generic[T]):
 
 
 SaveCredentials = Callable[[dict[str, Any]], None]
+# Holds the account's lock while a token is refreshed and yields the credentials stored now,
+# so a worker that waited can use another worker's fresh tokens instead of refreshing again.
+RefreshGuard = Callable[[], AbstractContextManager[dict[str, Any]]]
 
 
 class Adapter(ABC):
@@ -241,10 +245,15 @@ class Adapter(ABC):
         credentials: dict[str, Any],
         config: dict[str, Any],
         save_credentials: SaveCredentials | None = None,
+        rate_limit_key: str | None = None,
+        refresh_guard: RefreshGuard | None = None,
     ) -> None:
         self.credentials = credentials
         self.config = config
         self.save_credentials = save_credentials
+        self.refresh_guard = refresh_guard
+        # The shared budget (smm.lib.ratelimit) this account's calls wait for and feed.
+        self.rate_limit_key = rate_limit_key
 
     @classmethod
     def new_idempotency_key(cls) -> str:

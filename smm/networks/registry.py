@@ -29,14 +29,21 @@ def enabled_networks() -> list[str]:
 def adapter_class(network: str) -> type[Adapter]:
     if network not in NETWORKS:
         raise LookupError(f"no adapter for network {network!r}")
-    return import_string(NETWORKS[network])  # type: ignore[no-any-return]
+    adapter: type[Adapter] = import_string(NETWORKS[network])
+    return adapter
 
 
 def adapter_for(account: ConnectedAccount) -> Adapter:
     """An adapter for a connected account; refreshed credentials are saved back, encrypted."""
-    from smm.networks.services import account_save_credentials
+    from smm.networks.services import account_refresh_guard, account_save_credentials
 
     def save(credentials: dict[str, object]) -> None:
         account_save_credentials(account=account, credentials=dict(credentials))
 
-    return adapter_class(account.network)(credentials=account.credentials, config=account.config, save_credentials=save)
+    return adapter_class(account.network)(
+        credentials=account.credentials,
+        config=account.config,
+        save_credentials=save,
+        rate_limit_key=f"{account.network}:account:{account.pk}",
+        refresh_guard=lambda: account_refresh_guard(account_id=account.pk),
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # Keys whose value must survive a refresh that returns them empty (see account_save_credentials).
 STICKY_SECRETS = ("refresh_jwt", "refresh_token")
+# First key of the two-int advisory lock: "refreshing tokens of ConnectedAccount <id>".
+REFRESH_LOCK_CLASS = 7401
 
 
 def _apply_profile(account: ConnectedAccount, profile: Profile) -> list[str]:
@@ -126,6 +130,20 @@ def account_save_credentials(*, account: ConnectedAccount, credentials: dict[str
         locked.set_credentials(merged)
         locked.save(update_fields=["credentials_encrypted"])
     account.credentials_encrypted = locked.credentials_encrypted
+
+
+@contextmanager
+def account_refresh_guard(*, account_id: int) -> Iterator[dict[str, Any]]:
+    """Hold this account's refresh lock (a PostgreSQL advisory lock, shared by all workers) and
+    yield the credentials stored now. Held only around one token refresh, outside transactions."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [REFRESH_LOCK_CLASS, account_id])
+    try:
+        account = ConnectedAccount.objects.filter(pk=account_id).first()
+        yield account.credentials if account else {}
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [REFRESH_LOCK_CLASS, account_id])
 
 
 def account_record_success(*, account: ConnectedAccount, profile: Profile | None = None) -> None:

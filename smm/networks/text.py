@@ -12,7 +12,9 @@ import regex
 # Mastodon's extractor only shortens links that start with a scheme.
 URL = regex.compile(r"https?://[^\s<>\"]+[^\s<>\"'.,;:!?)\]}]", regex.IGNORECASE)
 # @user or @user@domain.tld, not preceded by a word character (so emails are left alone).
-MENTION = regex.compile(r"(?<![\w/])@(?P<user>[\w]+(?:[.-]+[\w]+)*)(?:@(?P<domain>[\w-]+(?:\.[\w-]+)+))?", regex.UNICODE)
+MENTION = regex.compile(
+    r"(?<![\w/])@(?P<user>[\w]+(?:[.-]+[\w]+)*)(?:@(?P<domain>[\w-]+(?:\.[\w-]+)+))?", regex.UNICODE
+)
 
 
 def count_graphemes(text: str) -> int:

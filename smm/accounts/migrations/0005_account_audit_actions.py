@@ -4,15 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_audit_actions'),
+        ("accounts", "0004_audit_actions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('login', 'Signed in'), ('logout', 'Signed out'), ('login_failed', 'Failed sign-in'), ('password_changed', 'Password changed'), ('password_reset', 'Password reset by email'), ('mfa_enabled', 'Two-factor authentication turned on'), ('mfa_disabled', 'Two-factor authentication turned off'), ('mfa_backup_codes', 'New backup codes created'), ('workspace_created', 'Workspace created'), ('workspace_settings_changed', 'Workspace settings changed'), ('invitation_sent', 'Invitation sent'), ('invitation_revoked', 'Invitation revoked'), ('invitation_accepted', 'Invitation accepted'), ('member_added', 'Member added'), ('member_role_changed', "Member's role changed"), ('member_removed', 'Member removed'), ('account_permission_changed', 'Account permission changed'), ('user_access_changed', "User's staff or active status changed"), ('account_connected', 'Social account connected'), ('account_reconnected', 'Social account reconnected'), ('account_disconnected', 'Social account disconnected')], max_length=40, verbose_name='action'),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("login", "Signed in"),
+                    ("logout", "Signed out"),
+                    ("login_failed", "Failed sign-in"),
+                    ("password_changed", "Password changed"),
+                    ("password_reset", "Password reset by email"),
+                    ("mfa_enabled", "Two-factor authentication turned on"),
+                    ("mfa_disabled", "Two-factor authentication turned off"),
+                    ("mfa_backup_codes", "New backup codes created"),
+                    ("workspace_created", "Workspace created"),
+                    ("workspace_settings_changed", "Workspace settings changed"),
+                    ("invitation_sent", "Invitation sent"),
+                    ("invitation_revoked", "Invitation revoked"),
+                    ("invitation_accepted", "Invitation accepted"),
+                    ("member_added", "Member added"),
+                    ("member_role_changed", "Member's role changed"),
+                    ("member_removed", "Member removed"),
+                    ("account_permission_changed", "Account permission changed"),
+                    ("user_access_changed", "User's staff or active status changed"),
+                    ("account_connected", "Social account connected"),
+                    ("account_reconnected", "Social account reconnected"),
+                    ("account_disconnected", "Social account disconnected"),
+                ],
+                max_length=40,
+                verbose_name="action",
+            ),
         ),
     ]

@@ -55,7 +55,13 @@ MATRIX: dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, str]]
     "workspace-member-remove": (_member, {"post": (ADMINS, {})}),
     "workspace-member-account": (_member_account, {"post": (ADMINS, {"level": "10"})}),
     "workspace-invitation-revoke": (_invitation, {"post": (ADMINS, {})}),
-    "workspace-account": (_account, {"get": (ADMINS, {})}),
+    "workspace-account": (_account, {"get": (ALL_MEMBERS, {})}),
+    "workspace-accounts": (_slug, {"get": (ALL_MEMBERS, {})}),
+    "workspace-connect-mastodon": (_slug, {"get": (ADMINS, {})}),
+    "workspace-connect-bluesky": (_slug, {"get": (ADMINS, {})}),
+    # Needs the "manage" level on the account: owners and admins by default, editors only if given it.
+    "workspace-account-check": (_account, {"post": (ADMINS, {})}),
+    "workspace-account-disconnect": (_account, {"post": (ADMINS, {})}),
     "workspace-settings": (
         _slug,
         {"get": (ALL_MEMBERS, {}), "post": (ADMINS, {"name": "Acme", "timezone": "UTC", "language": "en"})},
@@ -150,6 +156,7 @@ USER_VIEWS = {
     "accounts:security": "get",
     "accounts:mfa-disable": "post",
     "accounts:backup-codes": "post",
+    "mastodon-callback": "get",
 }
 # Open to everyone by design: signing in, password reset, invitation links, health, language.
 PUBLIC_VIEWS = {

@@ -1,0 +1,522 @@
+"""The Bluesky adapter: one connected account on the AT Protocol network.
+
+Records are written to the account's repository on its PDS (posts, likes, reposts, blocks);
+reads (feeds, counts, notifications, search, profiles) go to the same PDS, which proxies them to
+the AppView. The AppView indexes new records a moment after the PDS stores them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+from atproto_client import models
+from django.utils.translation import gettext as _
+
+from smm.networks.base import (
+    Adapter,
+    AuthError,
+    Capability,
+    Limits,
+    MediaItem,
+    NetworkError,
+    Notification,
+    Page,
+    PermanentError,
+    PostDraft,
+    Profile,
+    PublishedPost,
+    RateLimitedError,
+    RefreshGuard,
+    RemotePost,
+    SaveCredentials,
+)
+from smm.networks.bluesky import embeds
+from smm.networks.bluesky.client import BLUESKY_LIMITS, BlueskySession, PinnedClient, new_http_client, xrpc_error
+from smm.networks.bluesky.facets import detect_facets, first_link
+
+logger = logging.getLogger(__name__)
+
+POST = "app.bsky.feed.post"
+LIKE = "app.bsky.feed.like"
+REPOST = "app.bsky.feed.repost"
+BLOCK = "app.bsky.graph.block"
+WEB_URL = "https://bsky.app"
+# Besides 300 graphemes, post text may hold at most 3000 UTF-8 bytes (long emoji sequences).
+MAX_TEXT_BYTES = 3000
+# listNotifications reasons -> Notification.kind; others (starterpack-joined, verified, ...) are skipped.
+NOTIFICATION_KINDS = {
+    "mention": "mention",
+    "reply": "reply",
+    "quote": "quote",
+    "like": "like",
+    "like-via-repost": "like",
+    "repost": "repost",
+    "repost-via-repost": "repost",
+    "follow": "follow",
+}
+AT_URI = re.compile(r"^at://(?P<repo>[^/]+)/(?P<collection>[^/]+)/(?P<rkey>[^/?#]+)$")
+TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+_tid_lock = threading.Lock()
+_last_tid_micros = 0
+_GET_POSTS_BATCH = 25
+
+
+def new_tid() -> str:
+    """A fresh TID (timestamp identifier): microseconds since 1970 and a random clock id, base32-sortable."""
+    global _last_tid_micros
+    with _tid_lock:
+        micros = max(time.time_ns() // 1000, _last_tid_micros + 1)  # strictly increasing in this process
+        _last_tid_micros = micros
+    value = (micros << 10) | secrets.randbelow(1024)
+    return "".join(_TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+def _get(value: Any, name: str, default: Any = None) -> Any:
+    """Attribute of an atproto model or key of a plain dict (records of unknown types stay dicts)."""
+    if value is None:
+        return default
+    if isinstance(value, dict):
+        return value.get(name, default)
+    return getattr(value, name, default)
+
+
+def _parse_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _iri_to_uri(uri: str) -> str:
+    """Percent-encode non-ASCII characters of a link (the lexicon wants a URI, the text may hold an IRI)."""
+    return quote(uri, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+class BlueskyAdapter(Adapter):
+    """A Bluesky account connected with an app password (see client.connect)."""
+
+    network: ClassVar[str] = "bluesky"
+    label: ClassVar[str] = "Bluesky"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.PUBLISH_TEXT,
+            Capability.PUBLISH_IMAGES,
+            Capability.ALT_TEXT,
+            Capability.THREADS,
+            Capability.DELETE,
+            Capability.READ_POSTS,
+            Capability.READ_METRICS,
+            Capability.READ_INBOX,
+            Capability.REPLY,
+            Capability.LIKE,
+            Capability.BOOST,
+            Capability.BLOCK,
+            Capability.MUTE,
+            Capability.SEARCH,
+            Capability.PROFILE,
+        }
+    )
+
+    def __init__(
+        self,
+        *,
+        credentials: dict[str, Any],
+        config: dict[str, Any],
+        save_credentials: SaveCredentials | None = None,
+        rate_limit_key: str | None = None,
+        refresh_guard: RefreshGuard | None = None,
+        http_client: httpx.Client | None = None,
+        link_card_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            credentials=credentials,
+            config=config,
+            save_credentials=save_credentials,
+            rate_limit_key=rate_limit_key,
+            refresh_guard=refresh_guard,
+        )
+        if http_client is None and rate_limit_key:
+            from smm.lib.ratelimit import httpx_event_hooks
+
+            http_client = new_http_client(event_hooks=httpx_event_hooks(rate_limit_key))
+        self.http_client = http_client
+        self.link_card_client = link_card_client
+        self._session: BlueskySession | None = None
+
+    @classmethod
+    def new_idempotency_key(cls) -> str:
+        """A TID: used as the post's record key, so a retried create cannot make a second post."""
+        return new_tid()
+
+    # Plumbing ----------------------------------------------------------------------------------
+    @property
+    def session(self) -> BlueskySession:
+        if self._session is None:
+            self._session = BlueskySession(
+                self.credentials,
+                save_credentials=self._saved,
+                handle=str(self.config.get("handle") or ""),
+                http_client=self.http_client,
+                refresh_guard=self.refresh_guard,
+            )
+        return self._session
+
+    def close(self) -> None:
+        """Close pooled connections now rather than when the adapter is garbage-collected."""
+        if self._session is not None:
+            self._session.close()
+
+    def _saved(self, credentials: dict[str, Any]) -> None:
+        self.credentials = credentials
+        if self.save_credentials is not None:
+            self.save_credentials(credentials)
+
+    @property
+    def did(self) -> str:
+        return self.session.did
+
+    def _read(self, operation: Any) -> Any:
+        return self.session.call(operation, write=False)
+
+    def _write(self, operation: Any) -> Any:
+        return self.session.call(operation, write=True)
+
+    def post_url(self, uri: str, handle: str = "") -> str:
+        match = AT_URI.match(uri)
+        if not match:
+            return ""
+        web = str(self.config.get("web_url") or WEB_URL).rstrip("/")
+        return f"{web}/profile/{handle or match['repo']}/post/{match['rkey']}"
+
+    def _split_uri(self, uri: str, collection: str | None = POST) -> re.Match[str]:
+        match = AT_URI.match(uri or "")
+        if not match or (collection and match["collection"] != collection):
+            raise PermanentError(_("That is not a Bluesky post address."), detail=uri)
+        return match
+
+    def _strong_ref(self, uri: str) -> Any:
+        """uri + cid of a post (getRecord on the PDS, which asks the AppView for other PDSes' posts)."""
+        match = self._split_uri(uri)
+        record = self._read(
+            lambda client: client.com.atproto.repo.get_record(
+                {"repo": match["repo"], "collection": match["collection"], "rkey": match["rkey"]}
+            )
+        )
+        return record
+
+    def _resolve_handle(self, handle: str) -> str | None:
+        def resolve(client: PinnedClient) -> str | None:
+            from atproto_client.exceptions import BadRequestError
+
+            try:
+                return str(client.com.atproto.identity.resolve_handle({"handle": handle}).did)
+            except BadRequestError:
+                return None  # not a handle anyone has: the mention stays plain text
+
+        result: str | None = self._read(resolve)
+        return result
+
+    def _actor_did(self, author_id: str) -> str:
+        author_id = author_id.strip().removeprefix("@")
+        if author_id.startswith("did:"):
+            return author_id
+        did = self._resolve_handle(author_id.lower())
+        if not did:
+            raise PermanentError(_("No Bluesky account has the handle %(handle)s.") % {"handle": author_id})
+        return did
+
+    def _create_record(self, collection: str, record: Any, rkey: str | None = None) -> Any:
+        data: dict[str, Any] = {"repo": self.did, "collection": collection, "record": record}
+        if rkey:
+            data["rkey"] = rkey
+        return self._write(lambda client: client.com.atproto.repo.create_record(data))
+
+    # Account -----------------------------------------------------------------------------------
+    def limits(self) -> Limits:
+        """Bluesky's limits are the same for every account (the lexicons fix them)."""
+        return BLUESKY_LIMITS
+
+    def profile(self) -> Profile:
+        did = self.did
+        view = self._read(lambda client: client.app.bsky.actor.get_profile({"actor": did}))
+        return Profile(
+            remote_id=view.did,
+            handle=view.handle,
+            display_name=view.display_name or "",
+            bio=view.description or "",
+            avatar_url=view.avatar or "",
+            url=f"{str(self.config.get('web_url') or WEB_URL).rstrip('/')}/profile/{view.handle}",
+            followers_count=view.followers_count,
+            following_count=view.follows_count,
+            posts_count=view.posts_count,
+        )
+
+    # Publishing --------------------------------------------------------------------------------
+    def publish(self, draft: PostDraft) -> PublishedPost:
+        """Create the post with rkey = draft.idempotency_key; a retry finds the post already made."""
+        self._check_draft(draft)
+        rkey = draft.idempotency_key
+        facets = detect_facets(draft.text, self._resolve_handle)
+        for facet in facets:
+            for feature in facet.features:
+                if isinstance(feature, models.AppBskyRichtextFacet.Link):
+                    feature.uri = _iri_to_uri(feature.uri)
+        record = models.AppBskyFeedPost.Record(
+            text=draft.text,
+            created_at=_now_iso(),
+            facets=facets or None,
+            reply=self._reply_ref(draft.reply_to) if draft.reply_to else None,
+            embed=self._embed(draft, facets),
+            langs=[draft.language] if draft.language else None,
+        )
+        try:
+            created = self._create_record(POST, record, rkey=rkey)
+        except (AuthError, RateLimitedError):
+            raise
+        except NetworkError:
+            # The PDS refuses a create whose record key is taken (the reference PDS with a 500),
+            # which is what a retry after UnknownOutcomeError gets when the first attempt did
+            # succeed: then the post exists, and that is the answer.
+            existing = self._existing_post(rkey)
+            if existing is None:
+                raise
+            logger.info("Bluesky post %s already existed; returning it", existing.remote_id)
+            return existing
+        return PublishedPost(remote_id=created.uri, url=self.post_url(created.uri), created_at=datetime.now(UTC))
+
+    def _check_draft(self, draft: PostDraft) -> None:
+        limits = self.limits()
+        if draft.content_warning:
+            raise self._unsupported(_("content warnings"))
+        if draft.visibility not in ("", "public"):
+            raise self._unsupported(_("posts that are not public"))
+        if not TID.match(draft.idempotency_key or ""):
+            raise PermanentError(_("This post has no valid Bluesky record key."), detail=draft.idempotency_key)
+        length = limits.count(draft.text)
+        if length > limits.max_characters:
+            raise PermanentError(
+                _("The post is %(length)s characters long; Bluesky allows %(limit)s.")
+                % {"length": length, "limit": limits.max_characters}
+            )
+        if len(draft.text.encode()) > MAX_TEXT_BYTES:
+            raise PermanentError(_("The post is too long for Bluesky: it has too many emoji or special characters."))
+        if not draft.text.strip() and not draft.media:
+            raise PermanentError(_("The post is empty."))
+        if any(not item.mime_type.startswith("image/") for item in draft.media):
+            raise self._unsupported(_("videos"))
+        if len(draft.media) > limits.max_images:
+            raise PermanentError(_("Bluesky allows at most %(limit)s images in a post.") % {"limit": limits.max_images})
+        alt_limit = limits.alt_text_max_characters or 0
+        for item in draft.media:
+            if alt_limit and limits.count(item.alt_text) > alt_limit:
+                raise PermanentError(
+                    _("An image description is longer than Bluesky's %(limit)s characters.") % {"limit": alt_limit}
+                )
+
+    def _reply_ref(self, parent_uri: str) -> Any:
+        parent = self._strong_ref(parent_uri)
+        parent_ref = models.ComAtprotoRepoStrongRef.Main(uri=parent.uri, cid=parent.cid)
+        root = _get(_get(parent.value, "reply"), "root")
+        root_ref = (
+            models.ComAtprotoRepoStrongRef.Main(uri=_get(root, "uri"), cid=_get(root, "cid")) if root else parent_ref
+        )
+        return models.AppBskyFeedPost.ReplyRef(root=root_ref, parent=parent_ref)
+
+    def _upload(self, image: embeds.PreparedImage) -> Any:
+        response = self._write(lambda client: client.com.atproto.repo.upload_blob(image.data))
+        return response.blob
+
+    def _embed(self, draft: PostDraft, facets: list[Any]) -> Any:
+        if draft.media:
+            return models.AppBskyEmbedImages.Main(images=[self._image(item) for item in draft.media])
+        link = first_link(facets)
+        if not link:
+            return None
+        preview = embeds.fetch_link_preview(link, http_client=self.link_card_client)
+        if preview is None:
+            return None
+        thumb = None
+        if preview.image is not None:
+            try:
+                thumb = self._upload(preview.image)
+            except Exception as error:  # the card without its picture is still a card
+                logger.info("Link card image upload failed: %s", error)
+        return models.AppBskyEmbedExternal.Main(
+            external=models.AppBskyEmbedExternal.External(
+                uri=_iri_to_uri(preview.uri), title=preview.title, description=preview.description, thumb=thumb
+            )
+        )
+
+    def _image(self, item: MediaItem) -> Any:
+        prepared = embeds.prepare_image(item.data)
+        return models.AppBskyEmbedImages.Image(
+            alt=item.alt_text,
+            image=self._upload(prepared),
+            aspect_ratio=models.AppBskyEmbedDefs.AspectRatio(width=prepared.width, height=prepared.height),
+        )
+
+    def _existing_post(self, rkey: str) -> PublishedPost | None:
+        did = self.did
+
+        def get(client: PinnedClient) -> Any:
+            try:
+                return client.com.atproto.repo.get_record({"repo": did, "collection": POST, "rkey": rkey})
+            except Exception as error:
+                status, _name, _message = xrpc_error(error)
+                if status == 400 or status == 404:
+                    return None  # "Could not locate record"
+                raise
+
+        try:
+            record = self._read(get)
+        except Exception:
+            return None
+        if record is None:
+            return None
+        return PublishedPost(
+            remote_id=record.uri,
+            url=self.post_url(record.uri),
+            created_at=_parse_datetime(_get(record.value, "created_at")),
+        )
+
+    def delete(self, remote_id: str) -> None:
+        match = self._split_uri(remote_id)
+        if match["repo"] != self.did:
+            raise self._unsupported(_("deleting other people's posts"))
+        self._write(
+            lambda client: client.com.atproto.repo.delete_record(
+                {"repo": match["repo"], "collection": POST, "rkey": match["rkey"]}
+            )
+        )
+
+    def own_posts(self, *, limit: int = 20, cursor: str | None = None) -> Page[RemotePost]:
+        """This account's posts and replies, newest first.
+
+        Reposts are left out, so a page can hold fewer than `limit` posts; follow the cursor.
+        """
+        did = self.did
+        params: dict[str, Any] = {"actor": did, "limit": max(1, min(limit, 100)), "filter": "posts_with_replies"}
+        if cursor:
+            params["cursor"] = cursor
+        response = self._read(lambda client: client.app.bsky.feed.get_author_feed(params))
+        posts = [self._remote_post(item.post) for item in response.feed if not _get(item, "reason")]
+        return Page(items=posts, cursor=response.cursor or None)
+
+    def _remote_post(self, view: Any) -> RemotePost:
+        record = view.record
+        author = view.author
+        return RemotePost(
+            remote_id=view.uri,
+            url=self.post_url(view.uri, _get(author, "handle", "")),
+            text=_get(record, "text", "") or "",
+            created_at=_parse_datetime(_get(record, "created_at")) or _parse_datetime(_get(view, "indexed_at")),
+            author_handle=_get(author, "handle", "") or "",
+            author_display_name=_get(author, "display_name", "") or "",
+            language=(_get(record, "langs") or [None])[0],
+            counts={
+                "likes": view.like_count or 0,
+                "reposts": view.repost_count or 0,
+                "replies": view.reply_count or 0,
+                "quotes": view.quote_count or 0,
+            },
+            reply_to=_get(_get(_get(record, "reply"), "parent"), "uri"),
+        )
+
+    # Participation -----------------------------------------------------------------------------
+    def notifications(self, *, limit: int = 40, cursor: str | None = None) -> Page[Notification]:
+        params: dict[str, Any] = {"limit": max(1, min(limit, 100))}
+        if cursor:
+            params["cursor"] = cursor
+        response = self._read(lambda client: client.app.bsky.notification.list_notifications(params))
+        items = [item for item in response.notifications if item.reason in NOTIFICATION_KINDS]
+        # Likes and reposts point at one of our posts: fetch those posts in batches.
+        subjects = dict.fromkeys(
+            item.reason_subject
+            for item in items
+            if item.reason_subject and NOTIFICATION_KINDS[item.reason] in ("like", "repost")
+        )
+        posts = self._posts_by_uri(list(subjects))
+        notifications = []
+        for item in items:
+            kind = NOTIFICATION_KINDS[item.reason]
+            post: RemotePost | None = None
+            if kind in ("mention", "reply", "quote"):
+                post = self._notification_post(item)
+            elif kind in ("like", "repost") and item.reason_subject:
+                post = posts.get(item.reason_subject)
+            notifications.append(
+                Notification(
+                    remote_id=item.uri,
+                    kind=kind,
+                    created_at=_parse_datetime(item.indexed_at),
+                    author_id=item.author.did,
+                    author_handle=item.author.handle,
+                    author_display_name=item.author.display_name or "",
+                    post=post,
+                )
+            )
+        return Page(items=notifications, cursor=response.cursor or None)
+
+    def _notification_post(self, item: Any) -> RemotePost:
+        record = item.record
+        return RemotePost(
+            remote_id=item.uri,
+            url=self.post_url(item.uri, item.author.handle),
+            text=_get(record, "text", "") or "",
+            created_at=_parse_datetime(_get(record, "created_at")) or _parse_datetime(item.indexed_at),
+            author_handle=item.author.handle,
+            author_display_name=item.author.display_name or "",
+            language=(_get(record, "langs") or [None])[0],
+            reply_to=_get(_get(_get(record, "reply"), "parent"), "uri"),
+        )
+
+    def _posts_by_uri(self, uris: list[str]) -> dict[str, RemotePost]:
+        found: dict[str, RemotePost] = {}
+        for start in range(0, len(uris), _GET_POSTS_BATCH):
+            batch = uris[start : start + _GET_POSTS_BATCH]
+            response = self._read(lambda client, batch=batch: client.app.bsky.feed.get_posts({"uris": batch}))
+            for view in response.posts:
+                found[view.uri] = self._remote_post(view)
+        return found
+
+    def like(self, remote_id: str) -> None:
+        subject = self._strong_ref(remote_id)
+        self._create_record(LIKE, models.AppBskyFeedLike.Record(subject=self._ref(subject), created_at=_now_iso()))
+
+    def boost(self, remote_id: str) -> None:
+        subject = self._strong_ref(remote_id)
+        self._create_record(REPOST, models.AppBskyFeedRepost.Record(subject=self._ref(subject), created_at=_now_iso()))
+
+    @staticmethod
+    def _ref(record: Any) -> Any:
+        return models.ComAtprotoRepoStrongRef.Main(uri=record.uri, cid=record.cid)
+
+    def block(self, author_id: str) -> None:
+        did = self._actor_did(author_id)
+        self._create_record(BLOCK, models.AppBskyGraphBlock.Record(subject=did, created_at=_now_iso()))
+
+    def mute(self, author_id: str) -> None:
+        did = self._actor_did(author_id)
+        self._write(lambda client: client.app.bsky.graph.mute_actor({"actor": did}))
+
+    # Listening ---------------------------------------------------------------------------------
+    def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:
+        params = {"q": query, "limit": max(1, min(limit, 100))}
+        response = self._read(lambda client: client.app.bsky.feed.search_posts(params))
+        return [self._remote_post(view) for view in response.posts]
