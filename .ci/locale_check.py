@@ -4,12 +4,17 @@ Default: for every locale/<lang>/LC_MESSAGES/{django,djangojs}.po, fail (exit 1)
 untranslated or fuzzy, when a translation drops or adds a %(name)s placeholder or HTML tag, or when
 the committed .mo beside it is missing or differs from what polib compiles from the .po.
 With --compile, write each .mo with polib, so GNU gettext is not needed at run time.
+With --against-code, also extract the messages from the code (manage.py makemessages, needs GNU
+gettext) and fail when the code has a message the catalogue lacks; the catalogue is left as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -81,9 +86,31 @@ def check(path: Path) -> list[str]:
     return problems
 
 
+def missing_from_catalogue(path: Path) -> list[str]:
+    """Messages the code has and the catalogue at `path` lacks (extracted with makemessages)."""
+    language = path.parent.parent.name
+    backup = path.read_bytes()
+    before = {(e.msgctxt, e.msgid) for e in polib.pofile(str(path)) if not e.obsolete}
+    environment = {"DJANGO_SETTINGS_MODULE": "smm.settings_test", **os.environ}
+    try:
+        subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, "manage.py", "makemessages", "-l", language, "--no-location", "--no-obsolete"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+        )
+        after = polib.pofile(str(path))
+    finally:
+        path.write_bytes(backup)
+    rel = path.relative_to(ROOT)
+    return [f"{rel}: not in the catalogue: {e.msgid!r}" for e in after if (e.msgctxt, e.msgid) not in before]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check or compile the gettext catalogues under locale/.")
     parser.add_argument("--compile", action="store_true", help="write the .mo next to each .po and exit")
+    parser.add_argument("--against-code", action="store_true", help="also fail on messages missing from the .po")
     args = parser.parse_args(argv)
     paths = catalogues()
     if not paths:
@@ -95,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"compiled {path.with_suffix('.mo').relative_to(ROOT)}")
         return 0
     problems = [p for path in paths for p in check(path)]
+    if args.against_code:
+        if shutil.which("xgettext") is None:
+            print("--against-code needs GNU gettext (apt-get install gettext)", file=sys.stderr)
+            return 1
+        problems += [p for path in paths if path.stem == "django" for p in missing_from_catalogue(path)]
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

@@ -29,6 +29,11 @@ workspace_patterns = [
     path("accounts/connect/mastodon/", mastodon_views.connect, name="workspace-connect-mastodon"),
     path("accounts/connect/bluesky/", bluesky_views.connect, name="workspace-connect-bluesky"),
     path("accounts/<int:account_id>/", workspace_views.account_detail, name="workspace-account"),
+    path(
+        "accounts/<int:account_id>/avatar/<str:version>.webp",
+        network_views.account_avatar,
+        name="workspace-account-avatar",
+    ),
     path("accounts/<int:account_id>/check/", network_views.account_check, name="workspace-account-check"),
     path(
         "accounts/<int:account_id>/disconnect/", network_views.account_disconnect, name="workspace-account-disconnect"

@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# The network peers' fixtures, defined once for the whole run: a session fixture imported into two
+# conftests would be two fixtures, and would start two peers.
+pytest_plugins = ["tests.peers.mastodon", "tests.peers.bluesky"]
+
 if TYPE_CHECKING:
     from smm.accounts.models import Membership, User, Workspace
     from smm.networks.models import ConnectedAccount

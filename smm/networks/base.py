@@ -265,7 +265,7 @@ class Adapter(ABC):
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
-    def _unsupported(self, what: str) -> NotSupportedError:
+    def _unsupported(self, what: object) -> NotSupportedError:
         return NotSupportedError(
             str(_("%(network)s does not support %(what)s.") % {"network": self.label, "what": what})
         )
@@ -277,34 +277,34 @@ class Adapter(ABC):
 
     def profile(self) -> Profile:
         """Profile basics; also the cheapest call that proves the credentials still work."""
-        raise self._unsupported("profiles")
+        raise self._unsupported(_("profiles"))
 
     # Publishing --------------------------------------------------------------------------------
     def publish(self, draft: PostDraft) -> PublishedPost:
-        raise self._unsupported("publishing")
+        raise self._unsupported(_("publishing"))
 
     def delete(self, remote_id: str) -> None:
-        raise self._unsupported("deleting posts")
+        raise self._unsupported(_("deleting posts"))
 
     def own_posts(self, *, limit: int = 20, cursor: str | None = None) -> Page[RemotePost]:
-        raise self._unsupported("reading posts")
+        raise self._unsupported(_("reading posts"))
 
     # Participation -----------------------------------------------------------------------------
     def notifications(self, *, limit: int = 40, cursor: str | None = None) -> Page[Notification]:
-        raise self._unsupported("notifications")
+        raise self._unsupported(_("notifications"))
 
     def like(self, remote_id: str) -> None:
-        raise self._unsupported("likes")
+        raise self._unsupported(_("likes"))
 
     def boost(self, remote_id: str) -> None:
-        raise self._unsupported("boosts")
+        raise self._unsupported(_("boosts"))
 
     def block(self, author_id: str) -> None:
-        raise self._unsupported("blocking")
+        raise self._unsupported(_("blocking"))
 
     def mute(self, author_id: str) -> None:
-        raise self._unsupported("muting")
+        raise self._unsupported(_("muting"))
 
     # Listening ---------------------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:
-        raise self._unsupported("search")
+        raise self._unsupported(_("search"))

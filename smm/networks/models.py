@@ -63,6 +63,9 @@ class ConnectedAccount(models.Model):
     # Profile basics, refreshed periodically.
     bio = models.TextField(_("bio"), blank=True)
     avatar_url = models.URLField(_("avatar"), max_length=1000, blank=True)
+    # A short hash of the avatar picture smm keeps (AccountAvatar), blank while there is none; it
+    # is part of the picture's address, so browsers may cache it for good.
+    avatar_version = models.CharField(max_length=16, blank=True, editable=False)
     profile_url = models.URLField(_("profile address"), max_length=1000, blank=True)
     followers_count = models.PositiveIntegerField(_("followers"), null=True, blank=True)
     following_count = models.PositiveIntegerField(_("following"), null=True, blank=True)
@@ -100,6 +103,22 @@ class ConnectedAccount(models.Model):
     @property
     def missing_permissions(self) -> list[str]:
         return list(self.config.get("missing_permissions", []))
+
+
+class AccountAvatar(models.Model):
+    """The account's avatar as smm re-encoded it (smm.lib.images): served from our own origin."""
+
+    account = models.OneToOneField(ConnectedAccount, on_delete=models.CASCADE, primary_key=True, related_name="avatar")
+    source_url = models.URLField(max_length=1000)
+    image = models.BinaryField()
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("avatar")
+        verbose_name_plural = _("avatars")
+
+    def __str__(self) -> str:
+        return str(self.account)
 
 
 class OAuthApp(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ REFRESH_LOCK_CLASS = 7401
 
 
 def _apply_profile(account: ConnectedAccount, profile: Profile) -> list[str]:
+    new_url = profile.avatar_url[:1000]
+    if new_url != account.avatar_url or (new_url and not account.avatar_version):
+        _avatar_refresh_on_commit(account)
     account.display_name = profile.display_name[:200]
     account.bio = profile.bio
     account.avatar_url = profile.avatar_url[:1000]
@@ -50,6 +54,38 @@ def _apply_profile(account: ConnectedAccount, profile: Profile) -> list[str]:
         "posts_count",
         "profile_refreshed_at",
     ]
+
+
+def _avatar_refresh_on_commit(account: ConnectedAccount) -> None:
+    from smm.networks.tasks import account_avatar_refresh_task
+
+    # The account may be new: its id exists only once the caller has saved it, before commit.
+    transaction.on_commit(lambda: account.pk and account_avatar_refresh_task.delay(account.pk))
+
+
+def account_avatar_refresh(*, account: ConnectedAccount) -> bool:
+    """Fetch the avatar the network names and keep a re-encoded copy; False (placeholder) on failure.
+
+    Does network I/O: call outside a transaction."""
+    from smm.lib.images import ImageFetchError, fetch_thumbnail
+    from smm.networks.models import AccountAvatar
+
+    url = account.avatar_url
+    if not url:
+        AccountAvatar.objects.filter(account=account).delete()
+        ConnectedAccount.objects.filter(pk=account.pk).update(avatar_version="")
+        return False
+    try:
+        image = fetch_thumbnail(url)
+    except ImageFetchError as error:
+        logger.info("account %s: avatar not fetched: %s", account.pk, error)
+        return False
+    version = hashlib.sha256(image).hexdigest()[:16]
+    with transaction.atomic():
+        AccountAvatar.objects.update_or_create(account=account, defaults={"source_url": url, "image": image})
+        ConnectedAccount.objects.filter(pk=account.pk).update(avatar_version=version)
+    account.avatar_version = version
+    return True
 
 
 def account_connect(

@@ -25,6 +25,14 @@ def account_refresh_task(account_id: int) -> None:
 
 
 @shared_task
+def account_avatar_refresh_task(account_id: int) -> None:
+    """Fetch and keep one account's avatar picture."""
+    account = ConnectedAccount.objects.connected().filter(pk=account_id).first()
+    if account is not None:
+        services.account_avatar_refresh(account=account)
+
+
+@shared_task
 def accounts_refresh_task() -> None:
     """Periodic: queue a profile and health refresh for every connected account."""
     for account_id in ConnectedAccount.objects.connected().values_list("pk", flat=True).iterator():

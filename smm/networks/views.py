@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from smm.accounts import access
 from smm.accounts.models import AccountLevel, Membership
 from smm.accounts.selectors import visible_accounts
 from smm.networks import services
-from smm.networks.models import ConnectedAccount
+from smm.networks.models import AccountAvatar, ConnectedAccount
 from smm.networks.registry import adapter_class, enabled_networks
 
 
@@ -55,3 +55,17 @@ def account_disconnect(request: HttpRequest, membership: Membership, account_id:
     services.account_disconnect(account=account, actor_membership=membership, request=request)
     messages.success(request, _("%(account)s is disconnected and its access keys are deleted.") % {"account": account})
     return redirect("workspace-accounts", slug=membership.workspace.slug)
+
+
+@access.workspace_view()
+@require_GET
+def account_avatar(request: HttpRequest, membership: Membership, account_id: int, version: str) -> HttpResponse:
+    """The avatar smm keeps for the account; its version is in the address, so it is cached for good."""
+    account = access.get_account_for_user(membership, account_id)
+    avatar = AccountAvatar.objects.filter(account=account).first()
+    if avatar is None or account.avatar_version != version:
+        raise Http404
+    response = HttpResponse(bytes(avatar.image), content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

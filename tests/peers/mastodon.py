@@ -13,7 +13,7 @@
 * `mastodon_contract` (function): a ContractRecorder for the mastodon_mock server; the test fails
   at teardown if smm sent anything the Mastodon OpenAPI spec does not allow.
 
-Import these in a conftest: `from tests.peers.mastodon import *  # noqa: F403`.
+tests/fixtures.py loads this module as a plugin, so the fixtures are available everywhere.
 
 mastodon_mock is kinder than real servers, which the scripted tests cover instead: its content is
 plain `<p>` without h-card mention links, notes are stored unescaped, notifications are

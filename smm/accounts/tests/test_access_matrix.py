@@ -44,6 +44,14 @@ def _account(p: Personas) -> dict[str, object]:
     return {"slug": p.workspace.slug, "account_id": p.account.pk}
 
 
+def _avatar(p: Personas) -> dict[str, object]:
+    from smm.networks.models import AccountAvatar, ConnectedAccount
+
+    AccountAvatar.objects.create(account=p.account, source_url="https://example.com/a.png", image=b"RIFF")
+    ConnectedAccount.objects.filter(pk=p.account.pk).update(avatar_version="abc123")
+    return {**_account(p), "version": "abc123"}
+
+
 # url name -> (kwargs, {method: (allowed personas, data)}). Allowed personas get 200/302;
 # other members 403; outsiders 404; anonymous users are sent to the login page.
 MATRIX: dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, str]]]]] = {
@@ -57,6 +65,7 @@ MATRIX: dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, str]]
     "workspace-invitation-revoke": (_invitation, {"post": (ADMINS, {})}),
     "workspace-account": (_account, {"get": (ALL_MEMBERS, {})}),
     "workspace-accounts": (_slug, {"get": (ALL_MEMBERS, {})}),
+    "workspace-account-avatar": (_avatar, {"get": (ALL_MEMBERS, {})}),
     "workspace-connect-mastodon": (_slug, {"get": (ADMINS, {})}),
     "workspace-connect-bluesky": (_slug, {"get": (ADMINS, {})}),
     # Needs the "manage" level on the account: owners and admins by default, editors only if given it.

@@ -76,7 +76,11 @@ def connect(request: HttpRequest, membership: Membership) -> HttpResponse:
             url = client.authorization_url(
                 info.base_url, app.client_id, app.redirect_uri, state=state, code_challenge=challenge
             )
-            return redirect(url)
+            # Not a redirect: browsers apply our CSP's form-action 'self' to every redirect that
+            # follows a form post, which would block the hop to the server. A page that moves on by
+            # itself (meta refresh, with a link as fallback) is a plain navigation instead.
+            context = {"authorize_url": url, "server": info.base_url}
+            return render(request, "networks/oauth_continue.html", context)
     return render(request, "networks/mastodon_connect.html", {"form": form}, status=400 if form.errors else 200)
 
 

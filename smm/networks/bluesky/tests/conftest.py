@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from smm.lib.http import safe_httpx_client
-from tests.peers.bluesky import BlueskyNetwork, BlueskyTestAccount, bluesky_network  # noqa: F401
+from tests.peers.bluesky import BlueskyTestAccount
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +63,7 @@ class ConnectedTestAccount:
 
 
 @pytest.fixture
-def connect_account(bluesky_network):  # noqa: F811
+def connect_account(bluesky_network):
     """Create an account on the peer and connect it the way the connect form does."""
     from smm.networks.bluesky.client import connect
 

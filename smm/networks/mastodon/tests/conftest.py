@@ -1,4 +1,4 @@
-"""Mastodon test fixtures: the stand-ins from tests.peers.mastodon, and adapters wired to them."""
+"""Mastodon test fixtures: adapters wired to the stand-ins (tests.peers.mastodon, loaded by tests.fixtures)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import requests
 from smm.networks.mastodon import client
 from smm.networks.mastodon.adapter import MastodonAdapter
 from tests.peers.contract import ContractRecorder
-from tests.peers.mastodon import *  # noqa: F403
 from tests.peers.mastodon import MastodonMockServer, MockUser
 
 MakeAdapter = Callable[..., MastodonAdapter]
