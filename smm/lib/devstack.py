@@ -90,9 +90,7 @@ def _wait_for_port(address: str, web: subprocess.Popen[bytes], timeout: float = 
 def run() -> int:
     started = time.monotonic()
     prepare_environment(development=True)
-    _manage("migrate", "--noinput", "-v", "0")
-    _manage("setup_periodic_tasks")
-    _manage("demo_workspace")
+    _manage("dev_prepare")
     address = os.environ.get("SMM_ADDRESS", "127.0.0.1:8000")
     celery = [sys.executable, "-m", "celery", "-A", "smm"]
     named = {

@@ -120,6 +120,9 @@ def capture_language(browser: Browser, outdir: Path, base_url: str, email: str, 
             (9, "password", "/account/settings/password/"),
             (10, "security", "/account/settings/security/"),
             (11, "new-workspace", "/workspaces/new/"),
+            (13, "accounts", f"{workspace}/accounts/"),
+            (14, "connect-mastodon", f"{workspace}/accounts/connect/mastodon/"),
+            (15, "connect-bluesky", f"{workspace}/accounts/connect/bluesky/"),
         ]:
             page.goto(path)
             _save(page, outdir, language, number, name)

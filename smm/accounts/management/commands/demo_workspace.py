@@ -5,6 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from smm.accounts import services
 from smm.accounts.models import AccountLevel, Membership, User, Workspace
@@ -41,17 +43,20 @@ class Command(BaseCommand):
                 # Teammates have no password: they show how roles and account levels look.
                 user = User.objects.create_user(email, None, full_name=name, timezone="Europe/Helsinki")
                 Membership.objects.create(workspace=workspace, user=user, role=role)
+            # Examples without access keys: they show the pages honestly as "reconnect needed"
+            # until the team connects its real accounts.
+            with translation.override(workspace.language):
+                detail = gettext("A demo account without access keys. Connect your organisation's real account.")
+            demo = {"status": ConnectedAccount.Status.RECONNECT, "status_detail": detail, "display_name": "Demo Oy"}
             mastodon = ConnectedAccount.objects.create(
                 workspace=workspace,
                 network=ConnectedAccount.Network.MASTODON,
                 handle="@demo_oy@mastodon.example",
-                display_name="Demo Oy",
+                config={"instance_url": "https://mastodon.example"},
+                **demo,
             )
             ConnectedAccount.objects.create(
-                workspace=workspace,
-                network=ConnectedAccount.Network.BLUESKY,
-                handle="@demo-oy.bsky.example",
-                display_name="Demo Oy",
+                workspace=workspace, network=ConnectedAccount.Network.BLUESKY, handle="demo-oy.bsky.example", **demo
             )
             owner = Membership.objects.get(workspace=workspace, user=admin)
             editor = Membership.objects.get(workspace=workspace, user__email=TEAM[0][0])

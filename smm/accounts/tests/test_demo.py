@@ -1,0 +1,27 @@
+"""The demo workspace `make run` creates: once, with a printed login, and honest example accounts."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+
+from smm.accounts.models import User, Workspace
+from smm.networks.models import ConnectedAccount
+
+
+def test_it_creates_the_demo_once_and_its_accounts_ask_to_be_connected(db) -> None:
+    out = io.StringIO()
+    call_command("dev_prepare", stdout=out)
+    assert "password:" in out.getvalue()
+    workspace = Workspace.objects.get(slug="demo")
+    accounts = ConnectedAccount.objects.filter(workspace=workspace)
+    assert accounts.count() == 2
+    # No keys, so they are not shown as working.
+    assert {account.status for account in accounts} == {ConnectedAccount.Status.RECONNECT}
+    assert all(account.credentials_encrypted == "" for account in accounts)
+
+    again = io.StringIO()
+    call_command("demo_workspace", stdout=again)
+    assert "password:" not in again.getvalue()
+    assert User.objects.filter(email="admin@example.com").count() == 1
