@@ -98,7 +98,10 @@ def callback(request: HttpRequest) -> HttpResponse:
     if request.GET.get("error") or not request.GET.get("code"):
         messages.warning(request, _("Access was not granted on Mastodon, so nothing was connected."))
         return redirect(accounts_url)
-    app = OAuthApp.objects.get(pk=pending["app"])
+    app = OAuthApp.objects.filter(pk=pending["app"]).first()
+    if app is None:  # removed by an operator while the user was away signing in
+        messages.error(request, _("That Mastodon sign-in link is not valid any more. Start connecting again."))
+        return redirect(accounts_url)
     try:
         token = client.exchange_code(
             app.server_url,
