@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_otp",
@@ -180,8 +181,20 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded media. Never served as public static files: members fetch them through access-checked views.
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(VAR_DIR / "media")
 MEDIA_URL = "/media/"
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# Publishing ----------------------------------------------------------------------------------
+# A claimed target whose worker has not reported back within the lease is recovered by the
+# reconcile path (never resent blindly). Longer than the slowest publish call can take.
+PUBLISH_LEASE_SECONDS = env_int("PUBLISH_LEASE_SECONDS", 600)
+# How often the publisher loop (manage.py run_publisher) looks for due posts.
+PUBLISHER_POLL_SECONDS = float(env_str("PUBLISHER_POLL_SECONDS") or "0.5")
+# Give up reconciling an unconfirmed post after this many checks and ask a person.
+PUBLISH_RECONCILE_LIMIT = env_int("PUBLISH_RECONCILE_LIMIT", 6)
+PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 5)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from smm.lib import crypto
+from smm.lib.tz import validate_timezone
 
 
 class ConnectedAccountQuerySet(models.QuerySet["ConnectedAccount"]):
@@ -60,6 +61,14 @@ class ConnectedAccount(models.Model):
     rate_limited_until = models.DateTimeField(_("rate limited until"), null=True, blank=True)
     token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
 
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text=_("For this account's queue times. Empty: the workspace's time zone."),
+    )
+
     # Profile basics, refreshed periodically.
     bio = models.TextField(_("bio"), blank=True)
     avatar_url = models.URLField(_("avatar"), max_length=1000, blank=True)
@@ -99,6 +108,11 @@ class ConnectedAccount(models.Model):
     @property
     def needs_reconnect(self) -> bool:
         return self.status == self.Status.RECONNECT
+
+    @property
+    def zone_name(self) -> str:
+        """The IANA zone the account's queue runs in."""
+        return self.timezone or self.workspace.timezone
 
     @property
     def missing_permissions(self) -> list[str]:

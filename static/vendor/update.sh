@@ -10,7 +10,8 @@ cp package.json package-lock.json "$tmp"/
 cp "$tmp/package-lock.json" package-lock.json
 m="$tmp/node_modules"
 out=.
-rm -rf bootstrap bootstrap-icons htmx && mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx"
+rm -rf bootstrap bootstrap-icons htmx fullcalendar chartjs
+mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/fullcalendar/locales" "$out/chartjs"
 cp "$m/bootstrap/dist/css/bootstrap.min.css" "$m/bootstrap/dist/css/bootstrap.min.css.map" "$out/bootstrap/"
 cp "$m/bootstrap/dist/js/bootstrap.bundle.min.js" "$m/bootstrap/dist/js/bootstrap.bundle.min.js.map" "$out/bootstrap/"
 cp "$m/bootstrap/LICENSE" "$out/bootstrap/LICENSE"
@@ -19,5 +20,15 @@ cp "$m/bootstrap-icons/font/fonts/bootstrap-icons.woff2" "$m/bootstrap-icons/fon
 cp "$m/bootstrap-icons/LICENSE" "$out/bootstrap-icons/LICENSE"
 cp "$m/htmx.org/dist/htmx.min.js" "$out/htmx/"
 cp "$m/htmx.org/LICENSE" "$out/htmx/LICENSE"
+# FullCalendar standard bundle (core + daygrid, timegrid, list, multimonth, interaction; CSS is injected by the JS)
+# and the Finnish locale (English is built in); both define/extend the global `FullCalendar`.
+cp "$m/fullcalendar/index.global.min.js" "$out/fullcalendar/fullcalendar.global.min.js"
+cp "$m/@fullcalendar/core/locales/fi.global.min.js" "$out/fullcalendar/locales/"
+cp "$m/fullcalendar/LICENSE.md" "$out/fullcalendar/LICENSE.md"
+# Chart.js UMD build (global `Chart`) and the date-fns time-axis adapter, bundle build (date-fns inlined); load after it.
+cp "$m/chart.js/dist/chart.umd.min.js" "$m/chart.js/dist/chart.umd.min.js.map" "$out/chartjs/"
+cp "$m/chart.js/LICENSE.md" "$out/chartjs/LICENSE.md"
+cp "$m/chartjs-adapter-date-fns/dist/chartjs-adapter-date-fns.bundle.min.js" "$out/chartjs/"
+cp "$m/chartjs-adapter-date-fns/LICENSE.md" "$out/chartjs/LICENSE-chartjs-adapter-date-fns.md"
 node -e 'const p=require("./package.json").devDependencies; console.log(Object.entries(p).map(([k,v])=>k+"@"+v).join("\n"))' > "$out/VERSIONS"
 echo "vendored into $out:"; cat "$out/VERSIONS"
