@@ -286,6 +286,9 @@ class PostMedia(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["post", "asset"], name="post_media_once")]
 
+    def __str__(self) -> str:
+        return f"{self.post_id}:{self.position}"
+
 
 class TargetQuerySet(models.QuerySet["Target"]):
     def for_workspace(self, workspace_id: int) -> TargetQuerySet:
@@ -533,6 +536,9 @@ class LinkClick(models.Model):
 
     class Meta:
         ordering = ["-clicked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} {self.clicked_at:%Y-%m-%d %H:%M}"
 
 
 # Batches -----------------------------------------------------------------------------------------
