@@ -6,23 +6,13 @@ The table below must name every URL routed under /w/<slug>/; a new view without 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from smm.accounts.models import Invitation, Membership
-from tests.fixtures import PERSONA_NAMES, Personas
-
-ALL_MEMBERS = {"owner", "admin", "editor", "contributor", "viewer"}
-ADMINS = {"owner", "admin"}
-
-KwargsBuilder = Callable[[Personas], dict[str, object]]
-
-
-def _slug(p: Personas) -> dict[str, object]:
-    return {"slug": p.workspace.slug}
+from tests.access import ADMINS, ALL_MEMBERS, Matrix, cases, check_access, check_post_only, client_for
+from tests.access import slug_kwargs as _slug
+from tests.fixtures import Personas
 
 
 def _member(p: Personas) -> dict[str, object]:
@@ -52,9 +42,8 @@ def _avatar(p: Personas) -> dict[str, object]:
     return {**_account(p), "version": "abc123"}
 
 
-# url name -> (kwargs, {method: (allowed personas, data)}). Allowed personas get 200/302;
-# other members 403; outsiders 404; anonymous users are sent to the login page.
-MATRIX: dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, str]]]]] = {
+# Workspace pages of the accounts and networks packages (see tests/access.py).
+MATRIX: Matrix = {
     "workspace-dashboard": (_slug, {"get": (ALL_MEMBERS, {})}),
     "workspace-members": (_slug, {"get": (ALL_MEMBERS, {})}),
     "workspace-invite": (_slug, {"post": (ADMINS, {"email": "x@example.com", "role": "viewer"})}),
@@ -79,49 +68,20 @@ MATRIX: dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, str]]
     "workspace-audit-export": (_slug, {"get": (ADMINS, {})}),
 }
 
-CASES = [
-    (name, method, persona)
-    for name, (_kwargs, methods) in MATRIX.items()
-    for method in methods
-    for persona in PERSONA_NAMES
-]
 
-
-def _client_for(personas: Personas, persona: str) -> Client:
-    client = Client()
-    user = personas.by_name(persona)
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-@pytest.mark.parametrize(("name", "method", "persona"), CASES)
+@pytest.mark.parametrize(("name", "method", "persona"), cases(MATRIX))
 def test_it_enforces_membership_and_role(personas: Personas, name: str, method: str, persona: str) -> None:
-    kwargs_builder, methods = MATRIX[name]
-    allowed, data = methods[method]
-    url = reverse(name, kwargs=kwargs_builder(personas))
-    response = getattr(_client_for(personas, persona), method)(url, data)
-    if persona == "anonymous":
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("accounts:login"))
-    elif persona == "outsider":
-        assert response.status_code == 404
-    elif persona in allowed:
-        assert response.status_code in (200, 302), response.content[:500]
-    else:
-        assert response.status_code == 403
+    check_access(MATRIX, personas, name, method, persona)
 
 
 @pytest.mark.parametrize("name", [name for name, (_k, methods) in MATRIX.items() if "get" not in methods])
 def test_it_refuses_get_on_post_only_views(personas: Personas, name: str) -> None:
-    kwargs_builder, _methods = MATRIX[name]
-    client = _client_for(personas, "owner")
-    assert client.get(reverse(name, kwargs=kwargs_builder(personas))).status_code == 405
+    check_post_only(MATRIX, personas, name)
 
 
 def test_it_gives_404_for_another_workspaces_objects(personas: Personas) -> None:
     """An admin of one workspace cannot reach members or accounts of another through their own slug."""
-    client = _client_for(personas, "owner")
+    client = client_for(personas, "owner")
     slug = personas.workspace.slug
     outsider_membership = Membership.objects.get(user=personas.outsider)
     assert client.get(reverse("workspace-member", args=[slug, outsider_membership.pk])).status_code == 404
@@ -133,26 +93,35 @@ def test_it_gives_404_for_another_workspaces_objects(personas: Personas) -> None
 
 
 def test_it_returns_404_for_a_workspace_that_does_not_exist(personas: Personas) -> None:
-    client = _client_for(personas, "owner")
+    client = client_for(personas, "owner")
     assert client.get(reverse("workspace-dashboard", args=["no-such-workspace"])).status_code == 404
 
 
 def _workspace_url_names() -> set[str]:
     names: set[str] = set()
 
-    def walk(patterns: list[URLPattern | URLResolver], inside: bool) -> None:
+    def walk(patterns: list[URLPattern | URLResolver], inside: bool, namespace: str) -> None:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, inside or "<slug:slug>" in str(pattern.pattern))
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inside or "<slug:slug>" in str(pattern.pattern), inner)
             elif inside and pattern.name:
-                names.add(pattern.name)
+                names.add(namespace + pattern.name)
 
-    walk(get_resolver().url_patterns, False)
+    walk(get_resolver().url_patterns, False, "")
     return names
 
 
+def _every_matrix() -> Matrix:
+    """This file's MATRIX and every app's (each app tests its own rows)."""
+    from collaboration.tests.test_access import MATRIX as COLLABORATION
+    from publishing.tests.test_access import MATRIX as PUBLISHING
+
+    return {**MATRIX, **PUBLISHING, **COLLABORATION}
+
+
 def test_it_covers_every_workspace_url() -> None:
-    assert _workspace_url_names() == set(MATRIX)
+    assert _workspace_url_names() == set(_every_matrix())
 
 
 # Pages of the signed-in user (not of a workspace): anonymous visitors go to the login page.
@@ -206,4 +175,4 @@ def _all_url_names() -> set[str]:
 
 
 def test_every_url_has_an_access_expectation() -> None:
-    assert _all_url_names() == set(MATRIX) | set(USER_VIEWS) | PUBLIC_VIEWS
+    assert _all_url_names() == set(_every_matrix()) | set(USER_VIEWS) | PUBLIC_VIEWS
