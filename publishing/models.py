@@ -334,7 +334,8 @@ class Target(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     # When it should go out: the wall-clock time and zone as chosen (kept if the zone's rules
     # change), and the instant computed from them.
-    local_time = models.DateTimeField(null=True, blank=True, help_text="naive wall-clock time in `timezone`")
+    local_date = models.DateField(null=True, blank=True)
+    local_time = models.TimeField(null=True, blank=True)
     timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     from_queue = models.BooleanField(default=False)
@@ -388,6 +389,13 @@ class Target(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
+
+    @property
+    def local_datetime(self) -> datetime | None:
+        """The chosen wall-clock time (naive, in `timezone`)."""
+        if self.local_date is None or self.local_time is None:
+            return None
+        return datetime.combine(self.local_date, self.local_time)
 
     @property
     def lateness(self) -> timedelta | None:

@@ -98,6 +98,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "smm.accounts.context_processors.workspaces",
+                "publishing.context_processors.publishing_state",
+                "collaboration.context_processors.notifications",
             ],
         },
     }
@@ -262,9 +264,10 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF],
+        # FullCalendar adds its own <style> element, with the page's nonce (meta csp-nonce).
+        "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:"],
-        "font-src": [SELF],
+        "font-src": [SELF, "data:"],  # FullCalendar's arrow icons are a data: font
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
+from publishing.views import public as publishing_public
 from smm.accounts import views as account_views
 from smm.accounts import workspace_views
 from smm.lib.health import healthz
@@ -10,7 +11,7 @@ from smm.networks.mastodon import views as mastodon_views
 
 admin.site.site_header = "smm"
 
-workspace_patterns = [
+workspace_patterns: list[URLPattern | URLResolver] = [
     path("", workspace_views.dashboard, name="workspace-dashboard"),
     path("members/", workspace_views.members, name="workspace-members"),
     path("members/invite/", workspace_views.invitation_create, name="workspace-invite"),
@@ -39,6 +40,7 @@ workspace_patterns = [
         "accounts/<int:account_id>/disconnect/", network_views.account_disconnect, name="workspace-account-disconnect"
     ),
     path("publishing/", include("publishing.urls")),
+    path("notifications/", include("collaboration.urls")),
     path("settings/", workspace_views.workspace_settings, name="workspace-settings"),
     path("audit/", workspace_views.audit_log, name="workspace-audit"),
     path("audit/export.csv", workspace_views.audit_export, name="workspace-audit-export"),
@@ -47,6 +49,7 @@ workspace_patterns = [
 urlpatterns = [
     path("", workspace_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("s/<str:code>", publishing_public.short_link, name="short-link"),
     path("i18n/language/", account_views.language_set, name="language-set"),
     path("account/", include("smm.accounts.urls")),
     path("workspaces/new/", workspace_views.workspace_new, name="workspace-new"),

@@ -23,7 +23,9 @@ KwargsBuilder = Callable[[Personas], dict[str, object]]
 # url name -> (kwargs builder, {method: (allowed personas, data)}). Allowed personas get 200/302
 # (or 400 for a form that the data deliberately leaves invalid, listed in `bad_request_ok`);
 # other members 403; outsiders 404; anonymous users are sent to the login page.
-Matrix = dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], dict[str, object]]]]]
+# Data may be a callable (personas, url kwargs) -> dict, for forms that name objects made by the builder.
+Data = dict[str, object] | Callable[[Personas, dict[str, object]], dict[str, object]]
+Matrix = dict[str, tuple[KwargsBuilder, dict[str, tuple[set[str], Data]]]]
 
 
 def slug_kwargs(p: Personas) -> dict[str, object]:
@@ -50,7 +52,11 @@ def client_for(personas: Personas, persona: str) -> Client:
 def check_access(matrix: Matrix, personas: Personas, name: str, method: str, persona: str) -> None:
     kwargs_builder, methods = matrix[name]
     allowed, data = methods[method]
-    url = reverse(name, kwargs=kwargs_builder(personas))
+    kwargs = kwargs_builder(personas)
+    if callable(data):
+        data = data(personas, kwargs)
+    kwargs = {key: value for key, value in kwargs.items() if not key.startswith("_")}
+    url = reverse(name, kwargs=kwargs)
     response = getattr(client_for(personas, persona), method)(url, data)
     if persona == "anonymous":
         assert response.status_code == 302
@@ -66,7 +72,8 @@ def check_access(matrix: Matrix, personas: Personas, name: str, method: str, per
 def check_post_only(matrix: Matrix, personas: Personas, name: str) -> None:
     kwargs_builder, _methods = matrix[name]
     client = client_for(personas, "owner")
-    assert client.get(reverse(name, kwargs=kwargs_builder(personas))).status_code == 405
+    kwargs = {key: value for key, value in kwargs_builder(personas).items() if not key.startswith("_")}
+    assert client.get(reverse(name, kwargs=kwargs)).status_code == 405
 
 
 def membership(personas: Personas, user_name: str) -> Membership:

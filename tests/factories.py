@@ -29,3 +29,14 @@ def make_account(workspace: Workspace, handle: str | None = None, network: str =
     return ConnectedAccount.objects.create(
         workspace=workspace, network=network, handle=handle or f"@brand{next(_numbers)}@mastodon.example"
     )
+
+
+def make_connected_account(
+    workspace: Workspace, handle: str | None = None, network: str = "mastodon"
+) -> ConnectedAccount:
+    """An account with (fake) access keys, so the publishing engine does not hold its posts."""
+    account = make_account(workspace, handle, network)
+    account.set_credentials({"access_token": "fake-token"})
+    account.config = {"instance_url": "https://mastodon.example", "account_id": "1"}
+    account.save()
+    return account

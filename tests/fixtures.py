@@ -12,7 +12,7 @@ import pytest
 
 # The network peers' fixtures, defined once for the whole run: a session fixture imported into two
 # conftests would be two fixtures, and would start two peers.
-pytest_plugins = ["tests.peers.mastodon", "tests.peers.bluesky"]
+pytest_plugins = ["tests.peers.mastodon", "tests.peers.bluesky", "tests.fake_network"]
 
 if TYPE_CHECKING:
     from smm.accounts.models import Membership, User, Workspace

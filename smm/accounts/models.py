@@ -391,6 +391,10 @@ class AuditEvent(models.Model):
         ACCOUNT_CONNECTED = "account_connected", _("Social account connected")
         ACCOUNT_RECONNECTED = "account_reconnected", _("Social account reconnected")
         ACCOUNT_DISCONNECTED = "account_disconnected", _("Social account disconnected")
+        POST_PUBLISHED = "post_published", _("Post published")
+        PUBLISHING_PAUSED = "publishing_paused", _("Publishing paused")
+        PUBLISHING_RESUMED = "publishing_resumed", _("Publishing resumed")
+        PUBLISHING_SETTINGS_CHANGED = "publishing_settings_changed", _("Publishing settings changed")
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

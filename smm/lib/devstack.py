@@ -1,6 +1,6 @@
 """The `make run` / `make test` launcher: embedded defaults, child processes, clean Ctrl-C.
 
-    python -m smm.lib.devstack run            migrate, demo data, web + worker + scheduler
+    python -m smm.lib.devstack run            migrate, demo data, web + worker + scheduler + publisher
     python -m smm.lib.devstack exec -- CMD    run CMD with the same database and broker
 
 Without DATABASE_URL an embedded PostgreSQL (var/pgdata) is started, and without REDIS_URL
@@ -101,6 +101,7 @@ def run() -> int:
         "scheduler": _spawn(
             [*celery, "beat", "--loglevel", "INFO", "--pidfile", "", "--schedule", str(embedded.var_dir() / "beat")]
         ),
+        "publisher": _spawn([sys.executable, "manage.py", "run_publisher"]),
     }
     processes = list(named.values())
     stopping = False
@@ -114,7 +115,7 @@ def run() -> int:
     _wait_for_port(address, named["web"])
     print(
         f"smm: ready after {time.monotonic() - started:.1f}s at http://{address}/ "
-        "(web, worker, scheduler). Press Ctrl-C to stop.",
+        "(web, worker, scheduler, publisher). Press Ctrl-C to stop.",
         flush=True,
     )
     exit_code = 0
@@ -124,7 +125,7 @@ def run() -> int:
                 print(f"smm: the {name} process exited with {process.returncode}; stopping.", flush=True)
                 stopping, exit_code = True, 1
         time.sleep(0.3)
-    print("smm: stopping web, worker and scheduler…", flush=True)
+    print("smm: stopping web, worker, scheduler and publisher…", flush=True)
     stop_started = time.monotonic()
     _stop(processes, whole_group={named["web"].pid})
     print(f"smm: stopped in {time.monotonic() - stop_started:.1f}s.", flush=True)

@@ -122,6 +122,9 @@ class Limits:
     video_max_bytes: int | None = None
     url_length: int = 23
     alt_text_max_characters: int | None = None
+    video_max_seconds: float | None = None
+    # True when the adapter shrinks a too-large picture itself instead of the network refusing it.
+    resizes_images: bool = False
     image_mime_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
     video_mime_types: tuple[str, ...] = ("video/mp4",)
 
@@ -271,6 +274,11 @@ class Adapter(ABC):
         )
 
     # Account -----------------------------------------------------------------------------------
+    @classmethod
+    def default_limits(cls) -> Limits | None:
+        """The limits to assume before (or without) asking the network; None if unknown."""
+        return None
+
     def limits(self) -> Limits:
         """The limits for this account, read from the network where it reports them."""
         raise NotImplementedError
@@ -308,3 +316,18 @@ class Adapter(ABC):
     # Listening ---------------------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:
         raise self._unsupported(_("search"))
+
+    # Exactly once ------------------------------------------------------------------------------
+    # True when publishing the same PostDraft (same idempotency_key) twice can never make two posts,
+    # so a publish that failed transiently or whose outcome is unknown may be retried.
+    idempotent_publish: ClassVar[bool] = False
+
+    def find_post(self, *, idempotency_key: str, text: str, sent_at: datetime) -> PublishedPost | None:
+        """After an unknown outcome: the post if the network has it, None if it provably does not.
+
+        Raises TransientError (or another NetworkError) when it cannot tell yet."""
+        raise self._unsupported(_("looking up a post"))
+
+    def fetch_post(self, remote_id: str) -> RemotePost:
+        """Read one of the account's own posts back from the network (to verify it is live)."""
+        raise self._unsupported(_("reading posts"))

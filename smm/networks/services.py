@@ -212,7 +212,28 @@ def account_record_failure(*, account: ConnectedAccount, error: NetworkError) ->
     if account.status == ConnectedAccount.Status.RECONNECT and previous != ConnectedAccount.Status.RECONNECT:
         from smm.networks.tasks import account_reconnect_notice_task
 
+        _account_reconnect_notification_send(account=account)
         transaction.on_commit(lambda: account_reconnect_notice_task.delay(account.pk))
+
+
+def _account_reconnect_notification_send(*, account: ConnectedAccount) -> None:
+    """Show owners and admins in the app that the account needs reconnecting.
+
+    In-app only: the email goes out from account_reconnect_notice_send, which has its own template."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from collaboration.models import Notification
+    from collaboration.services import notification_send, workspace_admins
+
+    workspace = account.workspace
+    notification_send(
+        recipients=workspace_admins(workspace),
+        workspace=workspace,
+        kind=Notification.Kind.ACCOUNT_RECONNECT,
+        message=lambda: _("%(account)s no longer accepts smm's access and must be reconnected.") % {"account": account},
+        url=reverse("workspace-accounts", args=[workspace.slug]),
+    )
 
 
 def account_refresh_profile(*, account: ConnectedAccount) -> None:

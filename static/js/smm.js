@@ -25,3 +25,20 @@ function showRequestError() {
 document.addEventListener("DOMContentLoaded", () => {
   if (window.htmx) document.documentElement.classList.add("has-htmx");
 });
+
+// <button data-confirm-button="Really?">: ask before this one submit button sends its form.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-confirm-button]") : null;
+  if (button && !window.confirm(button.dataset.confirmButton)) {
+    event.preventDefault();
+  }
+});
+
+// <span data-color="#0d6efd">: a colour swatch (colours come from data, never inline styles).
+function paintSwatches(root) {
+  root.querySelectorAll("[data-color]").forEach((element) => {
+    if (/^#[0-9a-fA-F]{6}$/.test(element.dataset.color)) element.style.backgroundColor = element.dataset.color;
+  });
+}
+document.addEventListener("DOMContentLoaded", () => paintSwatches(document));
+document.addEventListener("htmx:afterSwap", (event) => paintSwatches(event.target));

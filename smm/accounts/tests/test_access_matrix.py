@@ -139,6 +139,7 @@ USER_VIEWS = {
 # Open to everyone by design: signing in, password reset, invitation links, health, language.
 PUBLIC_VIEWS = {
     "healthz",
+    "short-link",
     "language-set",
     "accounts:login",
     "accounts:logout",

@@ -248,6 +248,10 @@ class BlueskyAdapter(Adapter):
         return self._write(lambda client: client.com.atproto.repo.create_record(data))
 
     # Account -----------------------------------------------------------------------------------
+    @classmethod
+    def default_limits(cls) -> Limits:
+        return BLUESKY_LIMITS
+
     def limits(self) -> Limits:
         """Bluesky's limits are the same for every account (the lexicons fix them)."""
         return BLUESKY_LIMITS
@@ -371,28 +375,52 @@ class BlueskyAdapter(Adapter):
             aspect_ratio=models.AppBskyEmbedDefs.AspectRatio(width=prepared.width, height=prepared.height),
         )
 
-    def _existing_post(self, rkey: str) -> PublishedPost | None:
-        did = self.did
+    def _get_record(self, repo: str, rkey: str) -> Any:
+        """The post record, or None when the PDS says it does not exist; other failures raise."""
 
         def get(client: PinnedClient) -> Any:
             try:
-                return client.com.atproto.repo.get_record({"repo": did, "collection": POST, "rkey": rkey})
+                return client.com.atproto.repo.get_record({"repo": repo, "collection": POST, "rkey": rkey})
             except Exception as error:
                 status, _name, _message = xrpc_error(error)
                 if status == 400 or status == 404:
                     return None  # "Could not locate record"
                 raise
 
+        return self._read(get)
+
+    def _existing_post(self, rkey: str) -> PublishedPost | None:
         try:
-            record = self._read(get)
+            return self.find_post(idempotency_key=rkey, text="", sent_at=datetime.now(UTC))
         except Exception:
             return None
+
+    idempotent_publish = True
+
+    def find_post(self, *, idempotency_key: str, text: str, sent_at: datetime) -> PublishedPost | None:
+        """The record key is the idempotency key: the PDS either has that record or provably not."""
+        record = self._get_record(self.did, idempotency_key)
         if record is None:
             return None
         return PublishedPost(
             remote_id=record.uri,
             url=self.post_url(record.uri),
             created_at=_parse_datetime(_get(record.value, "created_at")),
+        )
+
+    def fetch_post(self, remote_id: str) -> RemotePost:
+        """Read the post record back from the account's own PDS (the AppView may lag behind)."""
+        match = self._split_uri(remote_id)
+        record = self._get_record(match["repo"], match["rkey"])
+        if record is None:
+            raise PermanentError(_("The post is not on Bluesky."), status=404)
+        value = record.value
+        return RemotePost(
+            remote_id=record.uri,
+            url=self.post_url(record.uri),
+            text=_get(value, "text", "") or "",
+            created_at=_parse_datetime(_get(value, "created_at")),
+            language=(_get(value, "langs") or [None])[0],
         )
 
     def delete(self, remote_id: str) -> None:

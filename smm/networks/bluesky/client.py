@@ -56,6 +56,7 @@ BLUESKY_LIMITS = Limits(
     image_max_bytes=1_000_000,
     alt_text_max_characters=2000,
     video_mime_types=(),
+    resizes_images=True,  # embeds.prepare_image shrinks pictures under the blob limit
 )
 # Timeouts for XRPC calls: connect, read (an image upload of up to 1 MB included).
 XRPC_TIMEOUT = (5.0, 30.0)

@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ from smm.networks.base import (
 )
 from smm.networks.mastodon import client as api
 from smm.networks.mastodon.content import html_to_text
+from smm.networks.text import MENTION
 
 VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
 # Mastodon's page size caps (statuses 40, notifications 80).
@@ -144,6 +145,11 @@ class MastodonAdapter(Adapter):
         return str(self.config.get("domain") or urlsplit(self.instance_url).hostname or "")
 
     # Account -----------------------------------------------------------------------------------
+    @classmethod
+    def default_limits(cls) -> Limits:
+        """Mastodon's own defaults; each server's real limits are stored when an account connects."""
+        return api.limits_from_instance({})
+
     def limits(self) -> Limits:
         """From config["limits"] (stored at connect), else read from the server now."""
         stored = self.config.get("limits")
@@ -209,6 +215,31 @@ class MastodonAdapter(Adapter):
             delay = min(delay * 2, 5.0)
             attachment = client.media(attachment.id)
         return str(attachment.id)
+
+    idempotent_publish = True  # the Idempotency-Key header (kept by the server for an hour)
+
+    def find_post(self, *, idempotency_key: str, text: str, sent_at: datetime) -> PublishedPost | None:
+        """Look for the status among the account's newest ones, by its text and time.
+
+        Mastodon has no lookup by idempotency key. Statuses are listed at once after they are
+        created, so a page that reaches back past `sent_at` without the text proves it is absent.
+        """
+        wanted = _comparable(text)
+        earliest = sent_at - timedelta(minutes=2)  # clocks of smm and the server may differ
+        page = self.own_posts(limit=MAX_STATUSES_PAGE)
+        for post in page.items:
+            if post.created_at and post.created_at < earliest:
+                return None
+            if _comparable(post.text) == wanted:
+                return PublishedPost(remote_id=post.remote_id, url=post.url, created_at=post.created_at)
+        if page.cursor is None or (page.items and page.items[-1].created_at and page.items[-1].created_at < sent_at):
+            return None
+        raise TransientError(_("Too many new posts on the account to tell yet whether the post went out."))
+
+    def fetch_post(self, remote_id: str) -> RemotePost:
+        with self._errors() as client:
+            status = client.status(remote_id)
+        return self._post(status)
 
     def delete(self, remote_id: str) -> None:
         """Delete one of the account's statuses; one that is already gone counts as deleted."""
@@ -322,6 +353,12 @@ class MastodonAdapter(Adapter):
             reply_to=str(reply_to) if reply_to is not None else None,
             raw_html=html,
         )
+
+
+def _comparable(text: str) -> str:
+    """Text compared the way Mastodon gives it back: mentions as @user, whitespace collapsed, any case."""
+    text = MENTION.sub(lambda match: "@" + match.group("user"), text)
+    return " ".join(text.split()).casefold()
 
 
 def _aware(value: object) -> datetime | None:

@@ -10,6 +10,8 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
     "housekeeping": ("smm.accounts.tasks.housekeeping_task", {"minute": "17", "hour": "3"}),
     "accounts-refresh": ("smm.networks.tasks.accounts_refresh_task", {"minute": "5", "hour": "*/6"}),
+    # The safety net under `manage.py run_publisher` (which ticks twice a second).
+    "publishing-tick": ("publishing.tasks.publisher_tick_task", {"minute": "*"}),
 }
 
 

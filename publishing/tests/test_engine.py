@@ -1,0 +1,351 @@
+"""The engine keeps the promise: exactly once at its time, or the team is told why not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from collaboration.models import Notification
+from publishing.models import Attempt, GlobalPause, Post, PublishingSettings, Target
+from publishing.services import engine
+from publishing.services.posts import PostInput, When, post_save
+from smm.networks.base import PermanentError, RateLimitedError, TransientError, UnknownOutcomeError
+from smm.networks.models import ConnectedAccount
+from tests.factories import make_connected_account
+from tests.fake_network import FakeNetwork
+from tests.fixtures import Personas
+
+DUE = datetime(2030, 5, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock(time_machine):
+    """Frozen time, an hour before DUE; tests move it with clock.move_to()."""
+    time_machine.move_to(DUE - timedelta(hours=1), tick=False)
+    return time_machine
+
+
+def _schedule(personas: Personas, *accounts: ConnectedAccount, text: str = "Hello world") -> Post:
+    accounts = accounts or (make_connected_account(personas.workspace),)
+    return post_save(
+        membership=personas.membership(personas.editor),
+        data=PostInput(text=text, accounts=list(accounts)),
+        when=When.AT,
+        at_local=DUE.replace(tzinfo=None),
+        zone="UTC",
+    )
+
+
+def _claim(capture, clock, at: datetime = DUE + timedelta(seconds=1)) -> int:
+    clock.move_to(at, tick=False)
+    with capture(execute=True):
+        return engine.targets_claim_due()
+
+
+def test_a_due_post_is_published_once_and_verified(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    assert _claim(django_capture_on_commit_callbacks, clock, DUE - timedelta(seconds=1)) == 0  # not due yet
+    assert _claim(django_capture_on_commit_callbacks, clock) == 1
+    target = post.targets.get()
+    assert (target.status, target.remote_id) == (Target.Status.PUBLISHED, "1")
+    assert target.verified_at is not None
+    assert len(fake_network.posts) == 1 and len(fake_network.drafts) == 1
+    attempt = target.attempts.get()
+    assert (attempt.outcome, attempt.idempotency_key) == (Attempt.Outcome.PUBLISHED, target.idempotency_key)
+    assert attempt.sent_at is not None
+    post.refresh_from_db()
+    assert post.status == Post.Status.PUBLISHED
+    # Nothing is due any more.
+    assert _claim(django_capture_on_commit_callbacks, clock, DUE + timedelta(minutes=5)) == 0
+
+
+def test_a_redelivered_task_never_sends_twice(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
+) -> None:
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    clock.move_to(DUE + timedelta(seconds=1), tick=False)
+    engine.targets_claim_due()
+    attempt = Attempt.objects.get(target__post=post)
+    assert engine.attempt_run(attempt_id=attempt.pk) == "published"
+    assert engine.attempt_run(attempt_id=attempt.pk) == "skipped"
+    assert len(fake_network.drafts) == 1
+
+
+def test_a_timeout_after_the_network_accepted_is_reconciled_without_a_second_post(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    fake_network.script = ["accept_then_timeout"]
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    assert target.status == Target.Status.UNCONFIRMED
+    clock.move_to(target.due_at, tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert engine.targets_reconcile_dispatch() == 1
+    target.refresh_from_db()
+    assert target.status == Target.Status.PUBLISHED
+    assert len(fake_network.posts) == 1 and len(fake_network.drafts) == 1
+    assert list(target.attempts.values_list("outcome", flat=True)) == [Attempt.Outcome.FOUND]
+
+
+def test_an_unknown_outcome_proven_absent_is_sent_again_with_the_same_key(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    fake_network.script = [UnknownOutcomeError("Connection lost.")]
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    assert target.status == Target.Status.UNCONFIRMED
+    clock.move_to(target.due_at, tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.targets_reconcile_dispatch()
+    target.refresh_from_db()
+    assert target.status == Target.Status.RETRYING
+    _claim(django_capture_on_commit_callbacks, clock, target.due_at + timedelta(seconds=1))
+    target.refresh_from_db()
+    assert target.status == Target.Status.PUBLISHED
+    keys = {draft.idempotency_key for draft in fake_network.drafts}
+    assert len(fake_network.drafts) == 2 and keys == {target.idempotency_key}
+    assert len(fake_network.posts) == 1
+    assert list(target.attempts.values_list("outcome", flat=True)) == [
+        Attempt.Outcome.ABSENT,
+        Attempt.Outcome.PUBLISHED,
+    ]
+
+
+def test_a_429_waits_as_long_as_the_network_says(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    fake_network.script = [RateLimitedError("Too many requests.", retry_after=300, status=429)]
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    assert target.status == Target.Status.RETRYING
+    assert target.due_at >= DUE + timedelta(seconds=300)
+    target.account.refresh_from_db()
+    assert target.account.status == ConnectedAccount.Status.RATE_LIMITED
+    assert _claim(django_capture_on_commit_callbacks, clock, DUE + timedelta(seconds=200)) == 0
+    _claim(django_capture_on_commit_callbacks, clock, target.due_at)
+    target.refresh_from_db()
+    assert target.status == Target.Status.PUBLISHED
+    assert len(fake_network.posts) == 1
+
+
+def test_transient_errors_give_up_after_the_limit_and_say_so(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock, settings
+) -> None:
+    settings.PUBLISH_MAX_ATTEMPTS = 2
+    post = _schedule(personas)
+    fake_network.script = [TransientError("Server error.", status=503), TransientError("Server error.", status=503)]
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    _claim(django_capture_on_commit_callbacks, clock, target.due_at)
+    target.refresh_from_db()
+    assert target.status == Target.Status.FAILED
+    assert "gave up after 2 tries" in target.last_error
+    assert not fake_network.posts
+
+
+def test_a_permanent_refusal_fails_and_tells_the_author_and_admins(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    fake_network.script = [PermanentError("Text character limit of 500 exceeded.", status=422)]
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    assert target.status == Target.Status.FAILED
+    assert target.last_error == "Text character limit of 500 exceeded."
+    notified = set(
+        Notification.objects.filter(kind=Notification.Kind.PUBLISH_FAILED).values_list("recipient__email", flat=True)
+    )
+    assert notified == {"editor@example.com", "owner@example.com", "admin@example.com"}
+    assert any("500 exceeded" in message.body for message in mail.outbox)
+    assert len(mail.outbox) == 3
+    post.refresh_from_db()
+    assert post.status == Post.Status.FAILED
+
+
+def test_a_lost_claim_that_never_sent_is_simply_due_again(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock, monkeypatch
+) -> None:
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)  # the message is lost
+    clock.move_to(DUE, tick=False)
+    engine.targets_claim_due()
+    target = post.targets.get()
+    clock.move_to(target.lease_expires_at + timedelta(seconds=1), tick=False)
+    assert engine.targets_recover() == 1
+    target.refresh_from_db()
+    assert target.status == Target.Status.SCHEDULED
+    monkeypatch.undo()
+    FakeNetwork.__init__(fake_network)
+    monkeypatch.setattr(
+        "publishing.services.engine.adapter_for",
+        lambda account: __import__("tests.fake_network", fromlist=["FakeAdapter"]).FakeAdapter(
+            credentials={}, config={}
+        ),
+    )
+    monkeypatch.setattr(
+        "publishing.services.engine.adapter_class",
+        lambda network: __import__("tests.fake_network", fromlist=["FakeAdapter"]).FakeAdapter,
+    )
+    _claim(django_capture_on_commit_callbacks, clock, DUE + timedelta(minutes=11))
+    target.refresh_from_db()
+    # The lease (10 min) made it 11 minutes late: within the default 15-minute grace, so it goes out.
+    assert target.status == Target.Status.PUBLISHED
+    assert list(target.attempts.values_list("outcome", flat=True)) == [
+        Attempt.Outcome.NOT_SENT,
+        Attempt.Outcome.PUBLISHED,
+    ]
+
+
+def test_a_lost_claim_that_may_have_sent_is_unconfirmed(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
+) -> None:
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    clock.move_to(DUE, tick=False)
+    engine.targets_claim_due()
+    target = post.targets.get()
+    Attempt.objects.filter(target=target).update(sent_at=DUE)  # the worker died during the call
+    clock.move_to(target.lease_expires_at + timedelta(seconds=1), tick=False)
+    engine.targets_recover()
+    target.refresh_from_db()
+    assert target.status == Target.Status.UNCONFIRMED
+    assert target.attempts.get().outcome == Attempt.Outcome.UNKNOWN
+
+
+def test_undecided_reconciles_end_with_a_person(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock, settings
+) -> None:
+    settings.PUBLISH_RECONCILE_LIMIT = 2
+    post = _schedule(personas)
+    fake_network.script = [UnknownOutcomeError("Timed out.")]
+    fake_network.find_script = [TransientError("Server busy."), TransientError("Server busy.")]
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    for _round in range(2):
+        target.refresh_from_db()
+        clock.move_to(target.due_at + timedelta(seconds=1), tick=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            engine.targets_reconcile_dispatch()
+    target.refresh_from_db()
+    assert target.status == Target.Status.ATTENTION
+    kinds = set(Notification.objects.values_list("kind", flat=True))
+    assert {Notification.Kind.PUBLISH_UNCONFIRMED, Notification.Kind.PUBLISH_ATTENTION} <= kinds
+    assert not fake_network.posts
+
+
+def test_a_paused_workspace_holds_its_posts(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    PublishingSettings.objects.update_or_create(workspace=personas.workspace, defaults={"paused": True})
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    assert (target.status, target.hold_reason) == (Target.Status.HELD, Target.HoldReason.WORKSPACE_PAUSED)
+    assert not fake_network.drafts
+    post.refresh_from_db()
+    assert post.status == Post.Status.HELD
+
+
+def test_the_global_pause_holds_every_workspace(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    GlobalPause.objects.update_or_create(id=1, defaults={"paused": True})
+    _claim(django_capture_on_commit_callbacks, clock)
+    assert post.targets.get().hold_reason == Target.HoldReason.GLOBAL_PAUSED
+
+
+def test_a_pause_after_the_claim_stops_the_send(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
+) -> None:
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    clock.move_to(DUE, tick=False)
+    engine.targets_claim_due()
+    PublishingSettings.objects.update_or_create(workspace=personas.workspace, defaults={"paused": True})
+    assert engine.attempt_run(attempt_id=Attempt.objects.get(target__post=post).pk) == "held"
+    assert not fake_network.drafts
+
+
+def test_a_late_post_beyond_the_grace_is_held_for_a_person(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    post = _schedule(personas)
+    _claim(django_capture_on_commit_callbacks, clock, DUE + timedelta(minutes=16))
+    target = post.targets.get()
+    assert (target.status, target.hold_reason) == (Target.Status.HELD, Target.HoldReason.LATE)
+    assert Notification.objects.filter(kind=Notification.Kind.PUBLISH_HELD).exists()
+
+
+def test_an_account_that_needs_reconnecting_holds_its_posts(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    account = make_connected_account(personas.workspace)
+    post = _schedule(personas, account)
+    ConnectedAccount.objects.filter(pk=account.pk).update(status=ConnectedAccount.Status.RECONNECT)
+    _claim(django_capture_on_commit_callbacks, clock)
+    assert post.targets.get().hold_reason == Target.HoldReason.ACCOUNT
+
+
+def test_two_accounts_one_fails_the_post_is_partly_published(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock
+) -> None:
+    first, second = make_connected_account(personas.workspace), make_connected_account(personas.workspace)
+    post = _schedule(personas, first, second)
+    fake_network.script = ["ok", PermanentError("Refused.")]
+    _claim(django_capture_on_commit_callbacks, clock)
+    post.refresh_from_db()
+    assert post.status == Post.Status.PARTIAL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_never_claim_the_same_target(personas: Personas, fake_network: FakeNetwork, monkeypatch) -> None:
+    """While one scheduler holds its claim transaction open, a second one skips the locked rows."""
+    import threading
+
+    from django.db import connections
+
+    for _n in range(3):
+        _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    first_holds_locks = threading.Event()
+    second_done = threading.Event()
+    results: dict[str, int] = {}
+    original_bulk_create = Attempt.objects.bulk_create
+
+    def slow_bulk_create(objs, *args, **kwargs):  # runs inside the first claim's transaction
+        created = original_bulk_create(objs, *args, **kwargs)
+        if threading.current_thread().name == "first":
+            first_holds_locks.set()
+            second_done.wait(10)
+        return created
+
+    monkeypatch.setattr(Attempt.objects, "bulk_create", slow_bulk_create)
+
+    def run(name: str, limit: int) -> None:
+        try:
+            results[name] = engine.targets_claim_due(now=DUE + timedelta(seconds=1), limit=limit)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=run, args=("first", 2), name="first")
+    first.start()
+    assert first_holds_locks.wait(10)
+    second = threading.Thread(target=run, args=("second", 10), name="second")
+    second.start()
+    second.join(10)
+    second_done.set()
+    first.join(10)
+    assert results == {"first": 2, "second": 1}
+    assert Attempt.objects.count() == 3
+    assert Target.objects.filter(status=Target.Status.PUBLISHING).count() == 3
+    assert connection.vendor == "postgresql"
