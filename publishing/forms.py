@@ -38,6 +38,11 @@ POST_LANGUAGES = [
 ]
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.user.display_name)
+
+
 class AccountChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.get_network_display()} · {obj.display_name or obj.handle}"
@@ -60,7 +65,7 @@ class ComposeForm(forms.Form):
         error_messages={"required": _("Choose at least one account.")},
     )
     text = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    media = forms.ModelMultipleChoiceField(
+    attachments = forms.ModelMultipleChoiceField(
         label=_("Pictures and video"),
         queryset=MediaAsset.objects.none(),
         required=False,
@@ -99,7 +104,7 @@ class ComposeForm(forms.Form):
         accounts = draftable_accounts(membership)
         account_field = cast(forms.ModelMultipleChoiceField, self.fields["accounts"])
         account_field.queryset = ConnectedAccount.objects.filter(pk__in=[a.pk for a in accounts])
-        media_field = cast(forms.ModelMultipleChoiceField, self.fields["media"])
+        media_field = cast(forms.ModelMultipleChoiceField, self.fields["attachments"])
         media_field.queryset = MediaAsset.objects.for_workspace(workspace_id).attachable()
         campaign_field = cast(forms.ModelChoiceField, self.fields["campaign"])
         campaign_field.queryset = Campaign.objects.filter(workspace_id=workspace_id, archived=False)
@@ -135,8 +140,10 @@ class ComposeForm(forms.Form):
         """What the form holds, valid fields only (the composer previews half-written posts too)."""
         data = getattr(self, "cleaned_data", {})
         # Keep the media in the order the boxes were ticked (the page lists the chosen ones first).
-        chosen = {str(asset.pk): asset for asset in data.get("media") or []}
-        order = [key for key in self.data.getlist("media") if key in chosen] if hasattr(self.data, "getlist") else []
+        chosen = {str(asset.pk): asset for asset in data.get("attachments") or []}
+        order = (
+            [key for key in self.data.getlist("attachments") if key in chosen] if hasattr(self.data, "getlist") else []
+        )
         media = [chosen[key] for key in dict.fromkeys(order)] or list(chosen.values())
         return PostInput(
             text=data.get("text") or "",
@@ -326,7 +333,7 @@ class PostFilterForm(forms.Form):
     account = forms.ModelChoiceField(label=_("Account"), queryset=ConnectedAccount.objects.none(), required=False)
     campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.none(), required=False)
     label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), required=False)
-    author = forms.ModelChoiceField(label=_("Author"), queryset=Membership.objects.none(), required=False)
+    author = MemberChoiceField(label=_("Author"), queryset=Membership.objects.none(), required=False)
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         from publishing.models import Post
@@ -344,11 +351,11 @@ class PostFilterForm(forms.Form):
             field.queryset = queryset
         author_field = cast(forms.ModelChoiceField, self.fields["author"])
         author_field.queryset = Membership.objects.filter(workspace_id=workspace_id).select_related("user")
-        author_field.label_from_instance = lambda member: member.user.display_name  # type: ignore[method-assign]
-        for field in self.fields.values():
+        for name in self.fields:
+            any_field = self.fields[name]
             css = (
                 "form-select form-select-sm"
-                if isinstance(field, forms.ChoiceField | forms.ModelChoiceField)
+                if isinstance(any_field, forms.ChoiceField | forms.ModelChoiceField)
                 else "form-control form-control-sm"
             )
-            field.widget.attrs["class"] = css
+            any_field.widget.attrs["class"] = css

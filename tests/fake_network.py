@@ -70,7 +70,9 @@ class FakeAdapter(Adapter):
         if behaviour == "accept_then_timeout":
             self.net.create(draft)
             raise UnknownOutcomeError("The network did not answer in time.")
-        raise behaviour
+        if isinstance(behaviour, BaseException):
+            raise behaviour
+        raise ValueError(f"unknown scripted behaviour {behaviour!r}")
 
     def find_post(self, *, idempotency_key: str, text: str, sent_at: datetime) -> PublishedPost | None:
         behaviour = self.net.find_script.pop(0) if self.net.find_script else "look"
@@ -87,9 +89,8 @@ class FakeAdapter(Adapter):
         raise PermanentError("not found", status=404)
 
 
-@pytest.fixture
-def fake_network(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
-    """Every adapter the publishing engine asks for talks to one FakeNetwork."""
+def install(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
+    """Make every adapter the publishing engine asks for talk to one new FakeNetwork."""
     net = FakeNetwork()
     FakeAdapter.net = net
     monkeypatch.setattr(

@@ -12,7 +12,7 @@ import pytest
 
 # The network peers' fixtures, defined once for the whole run: a session fixture imported into two
 # conftests would be two fixtures, and would start two peers.
-pytest_plugins = ["tests.peers.mastodon", "tests.peers.bluesky", "tests.fake_network"]
+pytest_plugins = ["tests.peers.mastodon", "tests.peers.bluesky"]
 
 if TYPE_CHECKING:
     from smm.accounts.models import Membership, User, Workspace
@@ -67,3 +67,11 @@ def personas(db: None) -> Personas:
         account=make_account(workspace, "@acme@mastodon.example"),
         other_account=make_account(other, "@rival@mastodon.example"),
     )
+
+
+@pytest.fixture
+def fake_network(monkeypatch: pytest.MonkeyPatch) -> object:
+    """The publishing engine talks to an in-memory network (tests/fake_network.py) instead of a real one."""
+    from tests.fake_network import install
+
+    return install(monkeypatch)

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from publishing.models import Attempt, GlobalPause, MediaAsset, Post, PublishingSettings, Target
 from publishing.services import links
 from publishing.services.posts import post_refresh_status
-from smm.accounts.models import AuditEvent
+from smm.accounts.models import AuditEvent, User
 from smm.accounts.services import audit_record
 from smm.networks.base import (
     AuthError,
@@ -116,7 +116,7 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
         held: list[Target] = []
         worker = worker_name()
         for target in targets:
-            reason = _hold_reason(target, now=now, global_paused=global_paused)
+            reason: str = _hold_reason(target, now=now, global_paused=global_paused)
             if reason:
                 target.status, target.hold_reason, target.held_at, target.due_at = Target.Status.HELD, reason, now, None
                 held.append(target)
@@ -194,8 +194,8 @@ def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) 
         draft = build_draft(target, attempt.idempotency_key)
     except Exception as error:  # nothing was sent: the post could not even be prepared
         logger.exception("target %s: could not prepare the post", target.pk)
-        reason = _("smm could not prepare the post: %(error)s") % {"error": error}
-        _record_failure(target.pk, attempt.pk, NetworkError(reason), now())
+        problem = _("smm could not prepare the post: %(error)s") % {"error": error}
+        _record_failure(target.pk, attempt.pk, NetworkError(problem), now())
         return "failed"
     try:
         published = adapter_for(target.account).publish(draft)
@@ -229,7 +229,7 @@ def build_draft(target: Target, idempotency_key: str) -> PostDraft:
         asset = item.asset
         if asset.kind == MediaAsset.Kind.SUBTITLE:
             continue
-        with default_storage.open(asset.file.name, "rb") as handle:
+        with default_storage.open(str(asset.file.name), "rb") as handle:
             data = handle.read()
         media.append(
             MediaItem(data=data, mime_type=asset.mime_type, alt_text=asset.alt_text, filename=asset.original_name)
@@ -542,7 +542,7 @@ def publisher_tick(*, maintenance: bool = True) -> int:
 
 
 # Notifications -----------------------------------------------------------------------------------
-def _recipients(target: Target) -> list[object]:
+def _recipients(target: Target) -> list[User]:
     from collaboration.services import workspace_admins
 
     people = {user.pk: user for user in workspace_admins(target.post.workspace)}

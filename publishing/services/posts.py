@@ -94,13 +94,13 @@ def post_duplicates(
             scheduled_at__gte=now - window,
             scheduled_at__lte=now + window,
         )
-        .exclude(post_id=exclude_post_id)
+        .exclude(post_id=exclude_post_id or 0)
         .annotate(similarity=TrigramSimilarity("post__text", data.text))
         .filter(similarity__gte=DUPLICATE_SIMILARITY)
         .select_related("post", "account")
         .order_by("-similarity")[:10]
     )
-    return [Duplicate(t.post, t.account, float(t.similarity), t.scheduled_at) for t in targets]  # type: ignore[attr-defined]
+    return [Duplicate(t.post, t.account, float(t.similarity), t.scheduled_at) for t in targets]
 
 
 def _require_level(membership: Membership, accounts: Sequence[ConnectedAccount], level: int) -> None:

@@ -151,9 +151,10 @@ def rhythm_gaps(*, accounts: Sequence[ConnectedAccount], start: date, weeks: int
         window_end = wall_to_utc(datetime.combine(periods[-1][1], time.min), zone)
         planned_days = [
             utc_to_wall(instant, zone).date()
-            for instant in Target.objects.filter(
-                account=account, status__in=OCCUPYING, scheduled_at__gte=window_start, scheduled_at__lt=window_end
-            ).values_list("scheduled_at", flat=True)
+            for instant in Target.objects.filter(scheduled_at__isnull=False)
+            .filter(account=account, status__in=OCCUPYING, scheduled_at__gte=window_start, scheduled_at__lt=window_end)
+            .values_list("scheduled_at", flat=True)
+            if instant is not None
         ]
         for period_start, period_end in periods:
             planned = sum(1 for day in planned_days if period_start <= day < period_end)

@@ -39,6 +39,16 @@ def _schedule(personas: Personas, *accounts: ConnectedAccount, text: str = "Hell
     )
 
 
+def _due(target: Target) -> datetime:
+    assert target.due_at is not None
+    return target.due_at
+
+
+def _lease(target: Target) -> datetime:
+    assert target.lease_expires_at is not None
+    return target.lease_expires_at
+
+
 def _claim(capture, clock, at: datetime = DUE + timedelta(seconds=1)) -> int:
     clock.move_to(at, tick=False)
     with capture(execute=True):
@@ -85,7 +95,7 @@ def test_a_timeout_after_the_network_accepted_is_reconciled_without_a_second_pos
     _claim(django_capture_on_commit_callbacks, clock)
     target = post.targets.get()
     assert target.status == Target.Status.UNCONFIRMED
-    clock.move_to(target.due_at, tick=False)
+    clock.move_to(_due(target), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert engine.targets_reconcile_dispatch() == 1
     target.refresh_from_db()
@@ -102,12 +112,12 @@ def test_an_unknown_outcome_proven_absent_is_sent_again_with_the_same_key(
     _claim(django_capture_on_commit_callbacks, clock)
     target = post.targets.get()
     assert target.status == Target.Status.UNCONFIRMED
-    clock.move_to(target.due_at, tick=False)
+    clock.move_to(_due(target), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         engine.targets_reconcile_dispatch()
     target.refresh_from_db()
     assert target.status == Target.Status.RETRYING
-    _claim(django_capture_on_commit_callbacks, clock, target.due_at + timedelta(seconds=1))
+    _claim(django_capture_on_commit_callbacks, clock, _due(target) + timedelta(seconds=1))
     target.refresh_from_db()
     assert target.status == Target.Status.PUBLISHED
     keys = {draft.idempotency_key for draft in fake_network.drafts}
@@ -127,11 +137,11 @@ def test_a_429_waits_as_long_as_the_network_says(
     _claim(django_capture_on_commit_callbacks, clock)
     target = post.targets.get()
     assert target.status == Target.Status.RETRYING
-    assert target.due_at >= DUE + timedelta(seconds=300)
+    assert _due(target) >= DUE + timedelta(seconds=300)
     target.account.refresh_from_db()
     assert target.account.status == ConnectedAccount.Status.RATE_LIMITED
     assert _claim(django_capture_on_commit_callbacks, clock, DUE + timedelta(seconds=200)) == 0
-    _claim(django_capture_on_commit_callbacks, clock, target.due_at)
+    _claim(django_capture_on_commit_callbacks, clock, _due(target))
     target.refresh_from_db()
     assert target.status == Target.Status.PUBLISHED
     assert len(fake_network.posts) == 1
@@ -145,7 +155,7 @@ def test_transient_errors_give_up_after_the_limit_and_say_so(
     fake_network.script = [TransientError("Server error.", status=503), TransientError("Server error.", status=503)]
     _claim(django_capture_on_commit_callbacks, clock)
     target = post.targets.get()
-    _claim(django_capture_on_commit_callbacks, clock, target.due_at)
+    _claim(django_capture_on_commit_callbacks, clock, _due(target))
     target.refresh_from_db()
     assert target.status == Target.Status.FAILED
     assert "gave up after 2 tries" in target.last_error
@@ -179,7 +189,7 @@ def test_a_lost_claim_that_never_sent_is_simply_due_again(
     clock.move_to(DUE, tick=False)
     engine.targets_claim_due()
     target = post.targets.get()
-    clock.move_to(target.lease_expires_at + timedelta(seconds=1), tick=False)
+    clock.move_to(_lease(target) + timedelta(seconds=1), tick=False)
     assert engine.targets_recover() == 1
     target.refresh_from_db()
     assert target.status == Target.Status.SCHEDULED
@@ -214,7 +224,7 @@ def test_a_lost_claim_that_may_have_sent_is_unconfirmed(
     engine.targets_claim_due()
     target = post.targets.get()
     Attempt.objects.filter(target=target).update(sent_at=DUE)  # the worker died during the call
-    clock.move_to(target.lease_expires_at + timedelta(seconds=1), tick=False)
+    clock.move_to(_lease(target) + timedelta(seconds=1), tick=False)
     engine.targets_recover()
     target.refresh_from_db()
     assert target.status == Target.Status.UNCONFIRMED
@@ -232,7 +242,7 @@ def test_undecided_reconciles_end_with_a_person(
     target = post.targets.get()
     for _round in range(2):
         target.refresh_from_db()
-        clock.move_to(target.due_at + timedelta(seconds=1), tick=False)
+        clock.move_to(_due(target) + timedelta(seconds=1), tick=False)
         with django_capture_on_commit_callbacks(execute=True):
             engine.targets_reconcile_dispatch()
     target.refresh_from_db()

@@ -26,8 +26,19 @@ from smm.accounts.services import account_level_for
 from smm.networks.models import ConnectedAccount
 
 MAX_RANGE = timedelta(days=62)
+# Later in this list is worse; an event with several targets shows its worst one.
+SEVERITY: list[str] = [
+    Target.Status.SCHEDULED,
+    Target.Status.PUBLISHED,
+    Target.Status.PUBLISHING,
+    Target.Status.RETRYING,
+    Target.Status.HELD,
+    Target.Status.FAILED,
+    Target.Status.UNCONFIRMED,
+    Target.Status.ATTENTION,
+]
 MOVABLE = (Target.Status.SCHEDULED, Target.Status.HELD)
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     Target.Status.SCHEDULED: "#0d6efd",
     Target.Status.PUBLISHED: "#198754",
     Target.Status.PUBLISHING: "#6f42c1",
@@ -110,7 +121,7 @@ def calendar_events(request: HttpRequest, membership: Membership) -> JsonRespons
             if target.account_id not in levels:
                 levels[target.account_id] = account_level_for(membership=membership, account=target.account)
         movable = all(t.status in MOVABLE and levels[t.account_id] >= AccountLevel.PUBLISH for t in group)
-        worst = max(group, key=lambda t: list(STATUS_COLOURS).index(t.status) if t.status in STATUS_COLOURS else 0)
+        worst = max(group, key=lambda t: SEVERITY.index(t.status) if t.status in SEVERITY else 0)
         colour = STATUS_COLOURS.get(worst.status, "#6c757d")
         events.append(
             {

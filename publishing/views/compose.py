@@ -37,7 +37,7 @@ def _initial(request: HttpRequest, post: Post | None) -> dict[str, Any]:
     initial = {
         "accounts": [t.account_id for t in targets],
         "text": post.text,
-        "media": [item.asset_id for item in post.post_media.all()],
+        "attachments": [item.asset_id for item in post.post_media.all()],
         "content_warning": post.content_warning,
         "language": post.language,
         "campaign": post.campaign_id,
@@ -102,7 +102,7 @@ def compose(request: HttpRequest, membership: Membership, post_id: int | None = 
         else:
             messages.success(request, _success_message(post, when))
             return redirect("publishing:post-detail", slug=membership.workspace.slug, post_id=post.pk)
-    chosen_media = [int(pk) for pk in (form["media"].value() or []) if str(pk).isdigit()]
+    chosen_media = [int(pk) for pk in (form["attachments"].value() or []) if str(pk).isdigit()]
     context = {
         "form": form,
         "post": post,

@@ -230,8 +230,11 @@ def media_upload(request: HttpRequest, membership: Membership) -> HttpResponse:
     workspace = membership.workspace
     video_id = request.GET.get("video", "")
     initial = {"video": int(video_id)} if video_id.isdigit() else {}
-    form = MediaUploadForm(request.POST or None, request.FILES or None, workspace_id=workspace.pk, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = MediaUploadForm(
+        request.POST if posted else None, request.FILES if posted else None, workspace_id=workspace.pk, initial=initial
+    )
+    if posted and form.is_valid():
         uploaded: list[MediaAsset] = []
         for file in form.cleaned_data["file"]:
             try:

@@ -22,7 +22,7 @@ PAGE_SIZE = 25
 WAITING = [Target.Status.HELD, Target.Status.ATTENTION, Target.Status.UNCONFIRMED, Target.Status.FAILED]
 
 
-def _targets_prefetch(membership: Membership) -> Prefetch[Target]:
+def _targets_prefetch(membership: Membership) -> Prefetch:
     visible = publishing_access.visible_account_ids(membership)
     return Prefetch(
         "targets",
