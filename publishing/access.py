@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from publishing.models import Blackout, Campaign, Label, MediaAsset, Post, Target
+from publishing.models import Blackout, Campaign, CsvImport, Label, MediaAsset, Post, Target
 from smm.accounts.access import require
 from smm.accounts.models import Membership
 
@@ -110,3 +110,16 @@ def get_blackout_for_user(membership: Membership, blackout_id: int, *, write: bo
     if write:
         require(membership, "can_publish")
     return blackout
+
+
+def get_csv_import_for_user(membership: Membership, import_id: int) -> CsvImport:
+    """A CSV import of the member's workspace; only roles that can publish see or run imports (others 403)."""
+    csv_import = (
+        CsvImport.objects.filter(workspace_id=membership.workspace_id, pk=import_id)
+        .select_related("workspace", "created_by")
+        .first()
+    )
+    if csv_import is None:
+        raise Http404
+    require(membership, "can_publish")
+    return csv_import

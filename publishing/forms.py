@@ -78,7 +78,9 @@ class ComposeForm(forms.Form):
         help_text=_("Shown before the text on networks that support it (Mastodon)."),
     )
     language = forms.ChoiceField(label=_("Language"), choices=POST_LANGUAGES, required=False)
-    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.none(), required=False)
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.none(), required=False, empty_label=_("No campaign")
+    )
     labels = forms.ModelMultipleChoiceField(
         label=_("Labels"), queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -330,10 +332,18 @@ def _naive(value: datetime) -> datetime:
 class PostFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    account = forms.ModelChoiceField(label=_("Account"), queryset=ConnectedAccount.objects.none(), required=False)
-    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.none(), required=False)
-    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), required=False)
-    author = MemberChoiceField(label=_("Author"), queryset=Membership.objects.none(), required=False)
+    account = forms.ModelChoiceField(
+        label=_("Account"), queryset=ConnectedAccount.objects.none(), required=False, empty_label=_("All accounts")
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.none(), required=False, empty_label=_("All campaigns")
+    )
+    label = forms.ModelChoiceField(
+        label=_("Label"), queryset=Label.objects.none(), required=False, empty_label=_("All labels")
+    )
+    author = MemberChoiceField(
+        label=_("Author"), queryset=Membership.objects.none(), required=False, empty_label=_("Everyone")
+    )
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         from publishing.models import Post

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from publishing.services import engine
+from publishing.services import engine, imports
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -31,3 +31,9 @@ def publisher_tick_task() -> int:
     claimed = engine.publisher_tick()
     engine.targets_verify_dispatch()
     return claimed
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def csv_import_check_task(import_id: int) -> str:
+    """Check an uploaded CSV row by row; a redelivered message checks it again from the start."""
+    return imports.csv_import_check(import_id=import_id)

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from publishing.views import calendar, compose, media, plan, posts
+from publishing.views import calendar, compose, imports, media, plan, posts
 
 app_name = "publishing"
 
@@ -41,5 +41,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("blackouts/", plan.blackout_list, name="blackouts"),
     path("blackouts/<int:blackout_id>/delete/", plan.blackout_delete, name="blackout-delete"),
     # CSV import (publishing/views/imports.py)
+    path("import/", imports.csv_import, name="import"),
+    path("import/example.csv", imports.csv_import_example, name="import-example"),
+    path("import/<int:import_id>/", imports.csv_import_detail, name="import-detail"),
+    path("import/<int:import_id>/run/", imports.csv_import_run, name="import-run"),
+    path("import/<int:import_id>/discard/", imports.csv_import_discard, name="import-discard"),
     # Feeds (publishing/views/feeds.py)
 ]

@@ -123,6 +123,16 @@ def capture_language(browser: Browser, outdir: Path, base_url: str, email: str, 
             (13, "accounts", f"{workspace}/accounts/"),
             (14, "connect-mastodon", f"{workspace}/accounts/connect/mastodon/"),
             (15, "connect-bluesky", f"{workspace}/accounts/connect/bluesky/"),
+            (16, "compose", f"{workspace}/publishing/compose/"),
+            (17, "posts", f"{workspace}/publishing/"),
+            (18, "calendar", f"{workspace}/publishing/calendar/"),
+            (19, "queues", f"{workspace}/publishing/queues/"),
+            (20, "media", f"{workspace}/publishing/media/"),
+            (21, "campaigns", f"{workspace}/publishing/campaigns/"),
+            (22, "blackouts", f"{workspace}/publishing/blackouts/"),
+            (23, "held", f"{workspace}/publishing/held/"),
+            (24, "publishing-settings", f"{workspace}/publishing/settings/"),
+            (25, "notifications", f"{workspace}/notifications/"),
         ]:
             page.goto(path)
             _save(page, outdir, language, number, name)

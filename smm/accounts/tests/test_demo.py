@@ -21,6 +21,12 @@ def test_it_creates_the_demo_once_and_its_accounts_ask_to_be_connected(db) -> No
     assert {account.status for account in accounts} == {ConnectedAccount.Status.RECONNECT}
     assert all(account.credentials_encrypted == "" for account in accounts)
 
+    from publishing.models import Post
+
+    # A week of example posts for the calendar, and a draft.
+    assert Post.objects.filter(workspace=workspace, status=Post.Status.SCHEDULED).count() == 4
+    assert Post.objects.filter(workspace=workspace, status=Post.Status.DRAFT).count() == 1
+
     again = io.StringIO()
     call_command("demo_workspace", stdout=again)
     assert "password:" not in again.getvalue()

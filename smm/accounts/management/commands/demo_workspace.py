@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 config={"instance_url": "https://mastodon.example"},
                 **demo,
             )
-            ConnectedAccount.objects.create(
+            bluesky = ConnectedAccount.objects.create(
                 workspace=workspace, network=ConnectedAccount.Network.BLUESKY, handle="demo-oy.bsky.example", **demo
             )
             owner = Membership.objects.get(workspace=workspace, user=admin)
@@ -63,7 +63,52 @@ class Command(BaseCommand):
             services.account_permission_set(
                 membership=editor, account=mastodon, level=AccountLevel.MANAGE, actor_membership=owner
             )
+            _demo_plan(workspace, owner, [mastodon, bluesky])
             services.workspace_create(name="Kahvila Aroma (agency client)", owner=admin, language="fi")
         self.stdout.write(self.style.SUCCESS("\nDemo workspace created. Sign in at http://127.0.0.1:8000/ with"))
         self.stdout.write(f"    email:    {ADMIN_EMAIL}\n    password: {password}\n")
         self.stdout.write("This password is shown only once.\n")
+
+
+# A week of example posts (Finnish, like the demo workspace): drafts and scheduled ones, a campaign,
+# labels, queue times and a rhythm, so the calendar and lists show what they are for.
+DEMO_POSTS = [
+    (1, "10:00", "Kevään uutuudet ovat täällä! Tule katsomaan myymälään tai verkkokauppaan.", "Tuotteet"),
+    (2, "12:30", "Tiimimme esittäytyy: tänään vuorossa asiakaspalvelun Anna. Mikä on parasta työssäsi, Anna?", "Kulissien takaa"),
+    (3, "09:00", "Vinkki: näin hoidat puutarhakalusteet kuntoon ennen kesää.", "Vinkit"),
+    (5, "15:00", "Kiitos kaikille kevätkampanjaan osallistuneille! Voittajat julkaistaan maanantaina.", "Tuotteet"),
+]
+
+
+def _demo_plan(workspace: Workspace, owner: Membership, accounts: list[ConnectedAccount]) -> None:
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from publishing.models import Campaign, Label
+    from publishing.services.posts import PostInput, When, post_save
+    from publishing.services.queues import plan_set, queue_set_slots
+
+    campaign = Campaign.objects.create(
+        workspace=workspace, name="Kevät 2027", color="#198754", utm_campaign="kevat2027", shorten_links=True
+    )
+    labels = {name: Label.objects.create(workspace=workspace, name=name) for name in {row[3] for row in DEMO_POSTS}}
+    for account in accounts:
+        queue_set_slots(account=account, slots=[(day, time(9, 30)) for day in range(5)])
+        plan_set(account=account, posts_per_period=3, period="week")
+    today = timezone.localdate(timezone=None)
+    for offset, clock, text, label in DEMO_POSTS:
+        day = today + timedelta(days=7 + offset)
+        post_save(
+            membership=owner,
+            data=PostInput(text=text, accounts=accounts, campaign=campaign, labels=[labels[label]]),
+            when=When.AT,
+            at_local=datetime.combine(day, time.fromisoformat(clock)),
+            zone=workspace.timezone,
+            confirmed=True,
+        )
+    post_save(
+        membership=owner,
+        data=PostInput(text="Luonnos: kesän aukioloajat (tarkista päivämäärät ennen ajastusta).", accounts=accounts),
+        when=When.DRAFT,
+    )
