@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from publishing.models import Blackout, Campaign, CsvImport, Label, MediaAsset, Post, Target
+from publishing.models import Blackout, Campaign, CsvImport, Feed, Label, MediaAsset, Post, Target
 from smm.accounts.access import require
 from smm.accounts.models import Membership
 
@@ -123,3 +123,17 @@ def get_csv_import_for_user(membership: Membership, import_id: int) -> CsvImport
         raise Http404
     require(membership, "can_publish")
     return csv_import
+
+
+def get_feed_for_user(membership: Membership, feed_id: int, *, write: bool = False) -> Feed:
+    """A feed of the member's workspace; with `write`, only for roles that can publish (others 403)."""
+    feed = (
+        Feed.objects.filter(workspace_id=membership.workspace_id, pk=feed_id)
+        .select_related("workspace", "campaign", "created_by")
+        .first()
+    )
+    if feed is None:
+        raise Http404
+    if write:
+        require(membership, "can_publish")
+    return feed

@@ -37,3 +37,34 @@ def publisher_tick_task() -> int:
 def csv_import_check_task(import_id: int) -> str:
     """Check an uploaded CSV row by row; a redelivered message checks it again from the start."""
     return imports.csv_import_check(import_id=import_id)
+
+
+@shared_task(ignore_result=True)
+def targets_recompute_instants_task() -> int:
+    """Daily: future posts keep their wall-clock time if time-zone rules changed (tzdata update)."""
+    from publishing.services.posts import targets_recompute_instants
+
+    return targets_recompute_instants()
+
+
+@shared_task(ignore_result=True)
+def feeds_poll_task() -> int:
+    """Every 15 minutes: queue a check of each enabled RSS/Atom feed."""
+    from publishing.services.feeds import feeds_poll_dispatch
+
+    return feeds_poll_dispatch()
+
+
+@shared_task(ignore_result=True)
+def feed_poll_task(feed_id: int) -> int:
+    """Check one feed; its problems are stored on it (in the workspace's language), never raised."""
+    from django.utils import translation
+
+    from publishing.models import Feed
+    from publishing.services.feeds import feed_poll
+
+    feed = Feed.objects.select_related("workspace").filter(pk=feed_id, enabled=True).first()
+    if feed is None:
+        return 0  # deleted or turned off since it was queued
+    with translation.override(feed.workspace.language):
+        return feed_poll(feed=feed).posts_created

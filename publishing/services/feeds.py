@@ -76,6 +76,9 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINK_VALIDATOR = URLValidator(schemes=["http", "https"])
 KEY_MAX_LENGTH = 500  # FeedEntry.key
 LINK_MAX_LENGTH = 2000  # FeedEntry.link
+TITLE_MAX_LENGTH = 500  # FeedEntry.title
+ETAG_MAX_LENGTH = 300  # Feed.etag
+LAST_MODIFIED_MAX_LENGTH = 100  # Feed.last_modified
 
 
 class FeedError(Exception):
@@ -101,6 +104,7 @@ class FeedPollResult:
     new_entries: int = 0
     posts_created: int = 0
     not_modified: bool = False
+    first_check: bool = False  # the entries already listed were recorded without posts
     error: str = ""  # the feed could not be fetched or read
     notes: list[str] = field(default_factory=list)  # it was read, but something needs a look
 
@@ -211,15 +215,16 @@ class _Fetched:
     content: bytes
     headers: dict[str, str]  # lower-case names
 
+    # A validator too long for its column is not stored: the next fetch is then unconditional.
     @property
     def etag(self) -> str:
         value = self.headers.get("etag", "")
-        return value if len(value) <= Feed._meta.get_field("etag").max_length else ""  # type: ignore[operator]
+        return value if len(value) <= ETAG_MAX_LENGTH else ""
 
     @property
     def last_modified(self) -> str:
         value = self.headers.get("last-modified", "")
-        return value if len(value) <= Feed._meta.get_field("last_modified").max_length else ""  # type: ignore[operator]
+        return value if len(value) <= LAST_MODIFIED_MAX_LENGTH else ""
 
 
 def _status_message(status: int) -> str:
@@ -473,10 +478,15 @@ def _age_order(entry: ParsedEntry) -> tuple[datetime, int]:
     return (entry.published_at or datetime.min.replace(tzinfo=UTC), -entry.position)
 
 
-def _record(feed: Feed, entries: list[ParsedEntry], *, accounts: list[ConnectedAccount], now: datetime) -> FeedPollResult:
+def _record(
+    feed: Feed, entries: list[ParsedEntry], *, accounts: list[ConnectedAccount], now: datetime
+) -> FeedPollResult:
     """Record the entries not seen before and make posts of those that qualify (the feed row is locked)."""
     entries = _unique(entries)
-    first_poll = not feed.entries.exists()
+    # The very first check records what the feed already lists. If that check failed, or the feed
+    # was empty then, the entries dated after the feed was added still become posts later.
+    first_check = feed.last_checked_at is None
+    has_history = feed.entries.exists()
     known_keys = set(feed.entries.filter(key__in=[entry.key for entry in entries]).values_list("key", flat=True))
     new = [entry for entry in entries if entry.key not in known_keys]
     # An entry already posted under another id (a site that changed its ids) is not posted again.
@@ -485,15 +495,15 @@ def _record(feed: Feed, entries: list[ParsedEntry], *, accounts: list[ConnectedA
     )
 
     def qualifies(entry: ParsedEntry) -> bool:
-        if entry.link and entry.link in links_seen:
+        if first_check or (entry.link and entry.link in links_seen):
             return False
         if entry.published_at is not None:
             return entry.published_at > feed.created_at
-        return not first_poll
+        return has_history
 
     candidates = sorted((entry for entry in new if qualifies(entry)), key=_age_order)
     chosen = candidates[-MAX_POSTS_PER_POLL:] if candidates else []
-    result = FeedPollResult(new_entries=len(new))
+    result = FeedPollResult(new_entries=len(new), first_check=first_check)
     posts: dict[str, Post] = {}
     if chosen:
         membership, problem = _poster(feed, accounts)
@@ -527,7 +537,7 @@ def _record(feed: Feed, entries: list[ParsedEntry], *, accounts: list[ConnectedA
             FeedEntry(
                 feed=feed,
                 key=entry.key,
-                title=entry.title[:500],
+                title=entry.title[:TITLE_MAX_LENGTH],
                 link=entry.link,
                 published_at=entry.published_at,
                 post=posts.get(entry.key),
@@ -655,9 +665,7 @@ def _validate(*, membership: Membership, data: FeedInput, previous_account_ids: 
                 _("%(account)s is disconnected. Connect it again first.") % {"account": account}
             )
         elif account_level_for(membership=membership, account=account) < AccountLevel.PUBLISH:
-            errors.setdefault("accounts", []).append(
-                _("You may not publish to %(account)s.") % {"account": account}
-            )
+            errors.setdefault("accounts", []).append(_("You may not publish to %(account)s.") % {"account": account})
     if data.campaign is not None and data.campaign.workspace_id != membership.workspace_id:
         errors.setdefault("campaign", []).append(_("Choose a campaign of this workspace."))
     try:
@@ -701,8 +709,10 @@ def feed_update(*, membership: Membership, feed: Feed, data: FeedInput) -> Feed:
     previous = set(feed.accounts.values_list("pk", flat=True))
     _validate(membership=membership, data=data, previous_account_ids=previous)
     with transaction.atomic():
-        feed = Feed.objects.select_for_update().select_related("created_by").get(
-            pk=feed.pk, workspace_id=membership.workspace_id
+        feed = (
+            Feed.objects.select_for_update()
+            .select_related("created_by")
+            .get(pk=feed.pk, workspace_id=membership.workspace_id)
         )
         _apply(feed, data)
         feed.full_clean()

@@ -274,9 +274,7 @@ def csv_table(text: str) -> Table:
             % {"columns": ", ".join(f"“{column}”" for column in missing)},
             "missing_columns",
         )
-    return Table(
-        delimiter=delimiter, header_row=header_row, columns=columns, width=len(cells), ignored=tuple(ignored)
-    )
+    return Table(delimiter=delimiter, header_row=header_row, columns=columns, width=len(cells), ignored=tuple(ignored))
 
 
 def csv_records(text: str, table: Table) -> Iterator[tuple[int, list[str]]]:
@@ -308,7 +306,8 @@ def csv_count_rows(text: str, table: Table) -> int:
 
 def _too_large_file() -> ValidationError:
     return _file_error(
-        _("The file is larger than %(limit)s. Split it into smaller files.") % {"limit": filesizeformat(MAX_FILE_BYTES)},
+        _("The file is larger than %(limit)s. Split it into smaller files.")
+        % {"limit": filesizeformat(MAX_FILE_BYTES)},
         "too_large",
     )
 
@@ -426,9 +425,11 @@ def csv_import_check(*, import_id: int, now: datetime | None = None) -> str:
     user = csv_import.created_by
     language = (user.language if user else "") or csv_import.workspace.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        membership = Membership.objects.select_related("workspace", "user").filter(
-            workspace_id=csv_import.workspace_id, user=user
-        ).first()
+        membership = (
+            Membership.objects.select_related("workspace", "user")
+            .filter(workspace_id=csv_import.workspace_id, user=user)
+            .first()
+        )
         rows: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         file_error = ""
@@ -453,7 +454,9 @@ def csv_import_check(*, import_id: int, now: datetime | None = None) -> str:
             file_error = " ".join(error.messages)
         except Exception:
             logger.exception("CSV import %s: the check failed", import_id)
-            file_error = _("The check stopped because of an error in smm. Discard this import and upload the file again.")
+            file_error = _(
+                "The check stopped because of an error in smm. Discard this import and upload the file again."
+            )
     status = Status.INVALID if errors or file_error else Status.READY
     updated = CsvImport.objects.filter(pk=import_id, status=Status.CHECKING).update(
         rows=rows, errors=errors, error=file_error, status=status, checked_rows=len(rows)
@@ -661,9 +664,7 @@ def _download(context: _Context, url: str) -> dict[str, Any] | str:
     except requests.RequestException:
         return _("smm could not connect to the server.")
     if response.status_code != 200:
-        return _("the server answered with status %(status)s instead of the file.") % {
-            "status": response.status_code
-        }
+        return _("the server answered with status %(status)s instead of the file.") % {"status": response.status_code}
     data = response.content
     context.fetched_bytes += len(data)
     try:
@@ -677,9 +678,7 @@ def _download(context: _Context, url: str) -> dict[str, Any] | str:
     return staged
 
 
-def _check_media(
-    context: _Context, urls_value: str, alt_value: str, errors: list[str]
-) -> list[dict[str, Any]]:
+def _check_media(context: _Context, urls_value: str, alt_value: str, errors: list[str]) -> list[dict[str, Any]]:
     urls = urls_value.split()
     alt_texts = [part.strip() for part in alt_value.split(";")] if alt_value else []
     if len(urls) > MAX_MEDIA_PER_ROW:
@@ -727,9 +726,7 @@ def _staged_asset(workspace_id: int, item: dict[str, Any]) -> MediaAsset:
     return asset
 
 
-def _check_row(
-    context: _Context, table: Table, number: int, cells: list[str]
-) -> tuple[dict[str, Any], list[str]]:
+def _check_row(context: _Context, table: Table, number: int, cells: list[str]) -> tuple[dict[str, Any], list[str]]:
     """The normalised row for the preview and the import, and its errors (empty when it can be imported)."""
     errors: list[str] = []
     warnings: list[str] = []
@@ -746,9 +743,7 @@ def _check_row(
     if not text:
         errors.append(_("The text is empty."))
     network_texts = {
-        column.removeprefix("text_"): value
-        for column in NETWORK_TEXT_COLUMNS
-        if (value := _cell(table, cells, column))
+        column.removeprefix("text_"): value for column in NETWORK_TEXT_COLUMNS if (value := _cell(table, cells, column))
     }
     accounts = _check_accounts(context, _cell(table, cells, "accounts"), errors)
     local = _check_time(context, _cell(table, cells, "time"), errors, warnings)
@@ -806,9 +801,7 @@ def _confirmation_warnings(
         first = context.seen.setdefault(key, number)
         if first != number:
             warnings.append(_("%(account)s: the same text as row %(row)s.") % {"account": account, "row": first})
-    for duplicate in posts.post_duplicates(
-        workspace_id=context.csv_import.workspace_id, data=data, now=context.now
-    ):
+    for duplicate in posts.post_duplicates(workspace_id=context.csv_import.workspace_id, data=data, now=context.now):
         warnings.append(
             _("%(account)s already has a very similar post: “%(post)s”.")
             % {"account": duplicate.account, "post": duplicate.post}

@@ -499,3 +499,26 @@ def publishing_settings_update(
                 request=request,  # type: ignore[arg-type]
             )
     return policy
+
+
+def targets_recompute_instants() -> int:
+    """After a change in time-zone rules (a tzdata update), keep every future post at its wall time.
+
+    A scheduled target stores the wall time and zone it was given; its instant is computed from
+    them again, and the rows whose instant changed are updated. Returns how many moved."""
+    moved = 0
+    now = timezone.now()
+    candidates = Target.objects.filter(
+        status=Target.Status.SCHEDULED, scheduled_at__gt=now, local_date__isnull=False, local_time__isnull=False
+    ).exclude(timezone="")
+    for target in candidates.iterator():
+        wall = target.local_datetime
+        if wall is None:
+            continue
+        instant = wall_to_utc(wall, target.timezone)
+        if instant != target.scheduled_at:
+            # Only a target still waiting is moved (the engine may have claimed it meanwhile).
+            moved += Target.objects.filter(
+                pk=target.pk, status=Target.Status.SCHEDULED, scheduled_at=target.scheduled_at
+            ).update(scheduled_at=instant, due_at=instant)
+    return moved

@@ -135,6 +135,30 @@ def _blackout_data(p: Personas, kwargs: dict[str, object]) -> dict[str, object]:
     return {"title": "Holiday", "starts": "2099-12-24T00:00", "ends": "2099-12-27T00:00"}
 
 
+
+def _csv_file(p: Personas) -> object:
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    at = (timezone.now() + timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
+    return SimpleUploadedFile("posts.csv", f"text,accounts,time\nSpring sale,{p.account.handle},{at}\n".encode())
+
+
+def _csv_upload_data(p: Personas, kwargs: dict[str, object]) -> dict[str, object]:
+    return {"file": _csv_file(p), "timezone": "UTC"}
+
+
+def _csv_import(p: Personas) -> dict[str, object]:
+    """A checked import, ready to be imported."""
+    from publishing.services.imports import csv_import_check, csv_import_create
+
+    upload = csv_import_create(membership=p.membership(p.owner), file=_csv_file(p), zone="UTC")  # type: ignore[arg-type]
+    csv_import_check(import_id=upload.csv_import.pk)
+    return {"slug": p.workspace.slug, "import_id": upload.csv_import.pk}
+
+
 MATRIX: Matrix = {
     # Media library: every member sees and downloads; roles that can draft upload, describe and delete.
     "publishing:media": (_slug, {"get": (ALL_MEMBERS, {})}),
@@ -192,6 +216,12 @@ MATRIX: Matrix = {
     "publishing:label-delete": (_label, {"post": (PUBLISHERS, {})}),
     "publishing:blackouts": (_slug, {"get": (ALL_MEMBERS, {}), "post": (PUBLISHERS, _blackout_data)}),
     "publishing:blackout-delete": (_blackout, {"post": (PUBLISHERS, {})}),
+    # CSV import: roles that can publish upload, preview, import and discard.
+    "publishing:import": (_slug, {"get": (PUBLISHERS, {}), "post": (PUBLISHERS, _csv_upload_data)}),
+    "publishing:import-example": (_slug, {"get": (PUBLISHERS, {})}),
+    "publishing:import-detail": (_csv_import, {"get": (PUBLISHERS, {})}),
+    "publishing:import-run": (_csv_import, {"post": (PUBLISHERS, {})}),
+    "publishing:import-discard": (_csv_import, {"post": (PUBLISHERS, {})}),
 }
 
 

@@ -105,7 +105,9 @@ def test_it_the_standin_answers_what_the_mastodon_spec_documents(settings) -> No
         video = MediaItem(data=b"\0" * 64, mime_type="video/mp4", alt_text="A clip")
         adapter.publish(PostDraft(text="A picture", idempotency_key="key-2", media=(image,)))
         adapter.publish(PostDraft(text="A clip", idempotency_key="key-3", media=(video,)))
-        found = adapter.find_post(idempotency_key="key-1", text="Hello #smm https://example.com/launch", sent_at=sent_at)
+        found = adapter.find_post(
+            idempotency_key="key-1", text="Hello #smm https://example.com/launch", sent_at=sent_at
+        )
         assert found is not None and found.remote_id == first.remote_id
         assert adapter.find_post(idempotency_key="key-9", text="Never sent", sent_at=sent_at) is None
         assert adapter.fetch_post(first.remote_id).text == "Hello #smm https://example.com/launch"

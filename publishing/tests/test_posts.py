@@ -223,3 +223,22 @@ def test_derived_status() -> None:
     assert posts.derive_status([S.CANCELLED]) == Post.Status.CANCELLED
     assert posts.derive_status([S.PUBLISHED, S.UNCONFIRMED]) == Post.Status.ATTENTION
     assert posts.derive_status([S.HELD, S.SCHEDULED]) == Post.Status.HELD
+
+
+def test_future_posts_keep_their_wall_time_when_zone_rules_change(personas: Personas) -> None:
+    account = make_connected_account(personas.workspace)
+    post = post_save(
+        membership=personas.membership(personas.editor),
+        data=PostInput(text="Hello", accounts=[account]),
+        when=When.AT,
+        at_local=LATER,
+        zone="Europe/Helsinki",
+    )
+    # Pretend the instant was computed under old rules (an hour off), as after a tzdata update.
+    Target.objects.filter(post=post).update(
+        scheduled_at=datetime(2026, 6, 2, 7, 0, tzinfo=UTC), due_at=datetime(2026, 6, 2, 7, 0, tzinfo=UTC)
+    )
+    assert posts.targets_recompute_instants() == 1
+    target = post.targets.get()
+    assert target.scheduled_at == target.due_at == datetime(2026, 6, 2, 6, 0, tzinfo=UTC)
+    assert posts.targets_recompute_instants() == 0

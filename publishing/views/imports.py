@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -14,9 +14,10 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from publishing import access as publishing_access
@@ -27,6 +28,9 @@ from smm.accounts.models import Membership
 from smm.lib.tz import timezone_choices
 
 PAGE_SIZE = 20
+ERRORS_LISTED = 50
+# A check that has not finished after this long has most likely lost its worker.
+STALLED_AFTER = timedelta(minutes=30)
 
 
 # Forms (here rather than publishing/forms.py, which other parts of the app are still shaping) -------
@@ -46,12 +50,17 @@ class CsvUploadForm(forms.Form):
 # Helpers -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PreviewRow:
-    row: dict[str, Any]
-    errors: list[str]
+    """One row of the preview table."""
 
-    @property
-    def number(self) -> int:
-        return int(self.row.get("row", 0))
+    number: int
+    local: datetime | None
+    accounts: list[str]
+    text: str
+    media_count: int
+    campaign: str
+    labels: list[str]
+    errors: list[str]
+    warnings: list[str]
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -94,7 +103,9 @@ def _columns() -> list[tuple[str, str, str]]:
     ]
 
 
-def _upload_page(request: HttpRequest, membership: Membership, form: CsvUploadForm, *, status: int = 200) -> HttpResponse:
+def _upload_page(
+    request: HttpRequest, membership: Membership, form: CsvUploadForm, *, status: int = 200
+) -> HttpResponse:
     imports = (
         CsvImport.objects.filter(workspace_id=membership.workspace_id)
         .select_related("created_by")
@@ -116,7 +127,23 @@ def _preview(csv_import: CsvImport) -> list[PreviewRow]:
     by_row: dict[int, list[str]] = {}
     for error in csv_import.errors:
         by_row.setdefault(int(error.get("row", 0)), []).append(str(error.get("message", "")))
-    return [PreviewRow(row, by_row.get(int(row.get("row", 0)), [])) for row in csv_import.rows]
+    preview = []
+    for row in csv_import.rows:
+        number = int(row.get("row", 0))
+        preview.append(
+            PreviewRow(
+                number=number,
+                local=datetime.fromisoformat(row["local"]) if row.get("local") else None,
+                accounts=list(row.get("account_names") or []),
+                text=str(row.get("text") or ""),
+                media_count=len(row.get("media") or []),
+                campaign=str(row.get("campaign_name") or ""),
+                labels=list(row.get("label_names") or []),
+                errors=by_row.get(number, []),
+                warnings=list(row.get("warnings") or []),
+            )
+        )
+    return preview
 
 
 # Pages ---------------------------------------------------------------------------------------------
@@ -125,7 +152,9 @@ def _preview(csv_import: CsvImport) -> list[PreviewRow]:
 def csv_import(request: HttpRequest, membership: Membership) -> HttpResponse:
     """The upload form, the description of the columns, and the recent imports."""
     if request.method != "POST":
-        return _upload_page(request, membership, CsvUploadForm(initial={"timezone": timezone.get_current_timezone_name()}))
+        return _upload_page(
+            request, membership, CsvUploadForm(initial={"timezone": timezone.get_current_timezone_name()})
+        )
     form = CsvUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -147,9 +176,7 @@ def csv_import(request: HttpRequest, membership: Membership) -> HttpResponse:
                 },
             )
             if upload.encoding == "cp1252":
-                messages.warning(
-                    request, _("Check in the preview that letters such as ä, ö and € look right.")
-                )
+                messages.warning(request, _("Check in the preview that letters such as ä, ö and € look right."))
             if upload.ignored_columns:
                 messages.warning(
                     request,
@@ -176,15 +203,18 @@ def csv_import_example(request: HttpRequest, membership: Membership) -> HttpResp
 def csv_import_detail(request: HttpRequest, membership: Membership, import_id: int) -> HttpResponse:
     """The check's progress (polled by htmx every second), then the preview of every row."""
     found = publishing_access.get_csv_import_for_user(membership, import_id)
+    checking = found.status == CsvImport.Status.CHECKING
     context = {
         "csv_import": found,
-        "preview": _preview(found) if found.status != CsvImport.Status.CHECKING else [],
+        "preview": [] if checking else _preview(found),
         "error_count": len(found.errors),
+        "errors_shown": found.errors[:ERRORS_LISTED],
+        "stalled": checking and found.created_at < timezone.now() - STALLED_AFTER,
     }
     template = "publishing/import_status.html" if _is_htmx(request) else "publishing/import_detail.html"
     response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    response["Cache-Control"] = "no-store"
+    patch_vary_headers(response, ["HX-Request"])
+    add_never_cache_headers(response)
     return response
 
 
@@ -202,7 +232,8 @@ def csv_import_run(request: HttpRequest, membership: Membership, import_id: int)
         request,
         format_html(
             '{} <a href="{}" class="alert-link">{}</a>',
-            _("%(count)s posts were scheduled.") % {"count": done.posts_created},
+            ngettext("%(count)s post was scheduled.", "%(count)s posts were scheduled.", done.posts_created)
+            % {"count": done.posts_created},
             reverse("publishing:calendar", args=[membership.workspace.slug]),
             _("See them in the calendar."),
         ),

@@ -84,7 +84,26 @@ def dashboard(request: HttpRequest, membership: Membership) -> HttpResponse:
     }
     if membership.can_view_audit:
         context["events"] = AuditEvent.objects.for_workspace(workspace.pk).select_related("actor")[:8]
+    context.update(_publishing_summary(membership))
     return render(request, "accounts/dashboard.html", context)
+
+
+def _publishing_summary(membership: Membership) -> dict[str, Any]:
+    """What is coming up and what waits for a person, on the accounts the member may see."""
+    from publishing.access import visible_account_ids
+    from publishing.models import Target
+
+    targets = Target.objects.for_workspace(membership.workspace_id).filter(
+        account_id__in=visible_account_ids(membership)
+    )
+    return {
+        "upcoming": targets.filter(status=Target.Status.SCHEDULED, scheduled_at__gte=timezone.now())
+        .select_related("post", "account")
+        .order_by("scheduled_at")[:6],
+        "waiting_count": targets.filter(
+            status__in=[Target.Status.HELD, Target.Status.FAILED, Target.Status.ATTENTION, Target.Status.UNCONFIRMED]
+        ).count(),
+    }
 
 
 @access.workspace_view()
@@ -269,6 +288,7 @@ def account_detail(request: HttpRequest, membership: Membership, account_id: int
         "capabilities": capabilities,
         "rows": account_access_for_account(account) if membership.can_manage_members else None,
         "token_days": (account.token_expires_at - timezone.now()).days if account.token_expires_at else None,
+        "scheduled_count": account.targets.filter(status__in=["scheduled", "retrying", "held"]).count(),
     }
     return render(request, "accounts/account_detail.html", context)
 
