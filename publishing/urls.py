@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from publishing.views import calendar, compose, imports, media, plan, posts
+from publishing.views import calendar, compose, feeds, imports, media, plan, posts
 
 app_name = "publishing"
 
@@ -47,4 +47,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("import/<int:import_id>/run/", imports.csv_import_run, name="import-run"),
     path("import/<int:import_id>/discard/", imports.csv_import_discard, name="import-discard"),
     # Feeds (publishing/views/feeds.py)
+    path("feeds/", feeds.feed_list, name="feeds"),
+    path("feeds/new/", feeds.feed_edit, name="feed-new"),
+    path("feeds/<int:feed_id>/", feeds.feed_detail, name="feed-detail"),
+    path("feeds/<int:feed_id>/edit/", feeds.feed_edit, name="feed-edit"),
+    path("feeds/<int:feed_id>/delete/", feeds.feed_delete, name="feed-delete"),
+    path("feeds/<int:feed_id>/check/", feeds.feed_check, name="feed-check"),
 ]

@@ -33,6 +33,7 @@ from publishing.services import links
 from publishing.services.posts import post_refresh_status
 from smm.accounts.models import AuditEvent, User
 from smm.accounts.services import audit_record
+from smm.lib.images import strip_metadata
 from smm.networks.base import (
     AuthError,
     MediaItem,
@@ -231,6 +232,8 @@ def build_draft(target: Target, idempotency_key: str) -> PostDraft:
             continue
         with default_storage.open(str(asset.file.name), "rb") as handle:
             data = handle.read()
+        if asset.kind == MediaAsset.Kind.IMAGE:
+            data = strip_metadata(data, asset.mime_type)  # no GPS position leaves with a photo
         media.append(
             MediaItem(data=data, mime_type=asset.mime_type, alt_text=asset.alt_text, filename=asset.original_name)
         )

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tests.access import ADMINS, ALL_MEMBERS, DRAFTERS, PUBLISHERS, Matrix, cases, check_access, check_post_only
@@ -136,10 +137,9 @@ def _blackout_data(p: Personas, kwargs: dict[str, object]) -> dict[str, object]:
 
 
 
-def _csv_file(p: Personas) -> object:
+def _csv_file(p: Personas) -> SimpleUploadedFile:
     from datetime import timedelta
 
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     at = (timezone.now() + timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
@@ -154,7 +154,7 @@ def _csv_import(p: Personas) -> dict[str, object]:
     """A checked import, ready to be imported."""
     from publishing.services.imports import csv_import_check, csv_import_create
 
-    upload = csv_import_create(membership=p.membership(p.owner), file=_csv_file(p), zone="UTC")  # type: ignore[arg-type]
+    upload = csv_import_create(membership=p.membership(p.owner), file=_csv_file(p), zone="UTC")
     csv_import_check(import_id=upload.csv_import.pk)
     return {"slug": p.workspace.slug, "import_id": upload.csv_import.pk}
 

@@ -55,3 +55,41 @@ def fetch_thumbnail(url: str, *, size: int = AVATAR_SIZE) -> bytes:
     if response.status_code != 200:
         raise ImageFetchError(f"HTTP {response.status_code}")
     return thumbnail_webp(response.content, size=size)
+
+
+def strip_metadata(data: bytes, mime_type: str) -> bytes:
+    """The picture without EXIF/XMP/text metadata (a phone photo's GPS position, camera serial).
+
+    Only pictures that carry such metadata are re-encoded: JPEG at quality 95 (turned upright
+    first, since the orientation tag goes too), PNG and WebP losslessly. GIFs pass unchanged (they
+    carry no EXIF and may be animated). Anything Pillow cannot read is returned as it is.
+    """
+    formats = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+    image_format = formats.get(mime_type)
+    if image_format is None:
+        return data
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            info = picture.info
+            has_metadata = bool(picture.getexif()) or any(
+                key in info for key in ("xmp", "XML:com.adobe.xmp", "comment")
+            )
+            has_metadata = has_metadata or any(
+                isinstance(value, str) for key, value in info.items() if key != "icc_profile"
+            )
+            if not has_metadata or getattr(picture, "n_frames", 1) > 1:
+                return data
+            upright = ImageOps.exif_transpose(picture)
+            output = io.BytesIO()
+            options: dict[str, object] = {}
+            if picture.info.get("icc_profile"):
+                options["icc_profile"] = picture.info["icc_profile"]
+            if image_format == "JPEG":
+                options.update(quality=95, subsampling="keep" if upright is picture else 0)
+                upright = upright.convert("RGB") if upright.mode not in ("RGB", "L", "CMYK") else upright
+            elif image_format == "WEBP":
+                options.update(lossless=True)
+            upright.save(output, format=image_format, **options)
+            return output.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return data

@@ -115,6 +115,11 @@ class _Dropped(Exception):
     """The handler closes the connection without an answer (the caller was killed)."""
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A killed caller resets its connections: that is the point here, not an error."""
+
+
 class StandinMastodon:
     """See the module docstring. Start with `start()` (or use it as a context manager)."""
 
@@ -149,7 +154,7 @@ class StandinMastodon:
         self._sequence = itertools.count()
         self._account_numbers = itertools.count(1)
         self._started = time.monotonic()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class(), bind_and_activate=False)
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class(), bind_and_activate=False)
         self._server.daemon_threads = True
         self._server.request_queue_size = 256  # many workers connect at once; the default 5 drops SYNs
         self._server.allow_reuse_address = True

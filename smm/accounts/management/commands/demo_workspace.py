@@ -74,7 +74,12 @@ class Command(BaseCommand):
 # labels, queue times and a rhythm, so the calendar and lists show what they are for.
 DEMO_POSTS = [
     (1, "10:00", "Kevään uutuudet ovat täällä! Tule katsomaan myymälään tai verkkokauppaan.", "Tuotteet"),
-    (2, "12:30", "Tiimimme esittäytyy: tänään vuorossa asiakaspalvelun Anna. Mikä on parasta työssäsi, Anna?", "Kulissien takaa"),
+    (
+        2,
+        "12:30",
+        "Tiimimme esittäytyy: tänään vuorossa asiakaspalvelun Anna. Mikä on parasta työssäsi, Anna?",
+        "Kulissien takaa",
+    ),
     (3, "09:00", "Vinkki: näin hoidat puutarhakalusteet kuntoon ennen kesää.", "Vinkit"),
     (5, "15:00", "Kiitos kaikille kevätkampanjaan osallistuneille! Voittajat julkaistaan maanantaina.", "Tuotteet"),
 ]
