@@ -68,3 +68,9 @@ def feed_poll_task(feed_id: int) -> int:
         return 0  # deleted or turned off since it was queued
     with translation.override(feed.workspace.language):
         return feed_poll(feed=feed).posts_created
+
+
+@shared_task(ignore_result=True)
+def csv_imports_discard_stale_task() -> int:
+    """Periodic: discard CSV imports left unimported for a week (their text and fetched media)."""
+    return imports.csv_imports_discard_stale()

@@ -192,6 +192,10 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # A claimed target whose worker has not reported back within the lease is recovered by the
 # reconcile path (never resent blindly). Longer than the slowest publish call can take.
 PUBLISH_LEASE_SECONDS = env_int("PUBLISH_LEASE_SECONDS", 600)
+# At most this many targets are claimed and not finished at once (a soft cap: two publishers may
+# each fill it). Claims beyond what the workers can start within the lease would only expire in the
+# queue and be claimed again behind their own stale tasks; keep it below lease x throughput.
+PUBLISH_MAX_IN_FLIGHT = env_int("PUBLISH_MAX_IN_FLIGHT", 1000)
 # How often the publisher loop (manage.py run_publisher) looks for due posts.
 PUBLISHER_POLL_SECONDS = float(env_str("PUBLISHER_POLL_SECONDS") or "0.5")
 # Give up reconciling an unconfirmed post after this many checks and ask a person.

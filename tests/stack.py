@@ -122,7 +122,7 @@ def process_env(*, database_url: str, broker: Broker, **settings: str) -> dict[s
     return env
 
 
-def worker_command(name: str, *, pool: str = "threads", concurrency: int = 4) -> list[str]:
+def worker_command(name: str, *, pool: str = "threads", concurrency: int = 4, loglevel: str = "INFO") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -141,7 +141,7 @@ def worker_command(name: str, *, pool: str = "threads", concurrency: int = 4) ->
         "--without-mingle",
         "--without-heartbeat",
         "--loglevel",
-        "INFO",
+        loglevel,
     ]
 
 
@@ -204,7 +204,9 @@ class Supervisor:
     def _watch(self) -> None:
         while not self._stopping.wait(0.05):
             with self._lock:
-                dead = [child for child in self.children.values() if not child.alive() and child.name not in self._paused]
+                dead = [
+                    child for child in self.children.values() if not child.alive() and child.name not in self._paused
+                ]
             for child in dead:
                 time.sleep(self.restart_delay)
                 with self._lock:
@@ -252,6 +254,16 @@ class Supervisor:
     def all_pids(self) -> set[int]:
         with self._lock:
             return {pid for child in self.children.values() for pid in child.pids}
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every worker has logged that it is ready (Celery's "ready." at INFO level or above)."""
+        deadline = time.monotonic() + timeout
+        workers = [child for child in self.children.values() if child.kind == "worker"]
+        while time.monotonic() < deadline:
+            if all(child.log.exists() and b" ready." in child.log.read_bytes() for child in workers):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the workers did not get ready:\n" + "\n".join(self.tail(c.name) for c in workers))
 
     def tail(self, name: str, characters: int = 3000) -> str:
         path = self.children[name].log

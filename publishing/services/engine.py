@@ -15,26 +15,31 @@ transactions. The invariant that makes it exactly-once:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from publishing.models import Attempt, GlobalPause, MediaAsset, Post, PublishingSettings, Target
+from publishing.models import Attempt, GlobalPause, MediaAsset, Post, PostMedia, PublishingSettings, Target
 from publishing.services import links
 from publishing.services.posts import post_refresh_status
 from smm.accounts.models import AuditEvent, User
 from smm.accounts.services import audit_record
 from smm.lib.images import strip_metadata
 from smm.networks.base import (
+    Adapter,
     AuthError,
     MediaItem,
     NetworkError,
@@ -51,11 +56,17 @@ logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
 RECONCILE_BATCH = 100
-# While a reconcile task checks a target, its due_at is pushed this far ahead (a lease of sorts).
+# While a reconcile task checks a target, its due_at is pushed ahead by a lease (see reconcile_lease):
+# when the task is lost (its worker killed, the broker restarted) the target is dispatched again.
 RECONCILE_LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 VERIFY_WINDOW = timedelta(hours=1)
+
+
+# Adapters are reused by the thread that made them (see _adapter); this many accounts per thread.
+ADAPTER_CACHE_SIZE = 64
+_adapters = threading.local()
 
 
 def worker_name() -> str:
@@ -66,8 +77,44 @@ def lease_length() -> timedelta:
     return timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
 
 
+def reconcile_lease() -> timedelta:
+    """How long a dispatched reconcile check owns its target: the publish lease, at most RECONCILE_LEASE.
+
+    A check is one or two reads with the adapter's timeouts, shorter than a publish; a lost check
+    must not leave its target waiting longer than a lost publish would.
+    """
+    return min(lease_length(), RECONCILE_LEASE)
+
+
 def _backoff(number: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(number - 1, 0)), MAX_RETRY)
+
+
+def _adapter(account: ConnectedAccount) -> Adapter:
+    """The account's adapter, reused by this thread while the account's credentials and config stay the same.
+
+    Reuse keeps the HTTP session and its kept-alive connection (no TCP handshake and no new
+    Mastodon.py client per post). Per thread, because a Mastodon.py client and smm's response memo
+    on its session belong to one caller at a time. Refreshed tokens change the key: a new adapter.
+    """
+    cache: OrderedDict[tuple[object, ...], Adapter] | None = getattr(_adapters, "cache", None)
+    if cache is None:
+        cache = _adapters.cache = OrderedDict()
+    key = (
+        adapter_for,  # tests replace the factory: their adapters must not outlive them
+        account.pk,
+        account.network,
+        account.credentials_encrypted,
+        json.dumps(account.config, sort_keys=True, default=str),
+    )
+    adapter = cache.get(key)
+    if adapter is None:
+        adapter = cache[key] = adapter_for(account)
+        if len(cache) > ADAPTER_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return adapter
 
 
 # Claiming ----------------------------------------------------------------------------------------
@@ -98,11 +145,19 @@ def _policy(target: Target) -> PublishingSettings | None:
 def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
     """Claim due targets (SKIP LOCKED), hold those that must wait, start an attempt for the rest.
 
-    Returns how many due targets were handled; the attempts' tasks are enqueued on commit.
+    Returns how many due targets were handled; the attempts' tasks are enqueued on commit. No more
+    than PUBLISH_MAX_IN_FLIGHT targets are publishing at once (see the setting).
     """
     from publishing.tasks import attempt_run_task
 
     now = now or timezone.now()
+    # Backpressure: a claim whose task cannot start within its lease expires in the queue, is
+    # recovered and claimed again behind its own stale task, which expires too: with no cap, a
+    # backlog longer than the lease never drains (the crash test saw 1,163 recoveries for 200 posts).
+    in_flight = Target.objects.filter(status=Target.Status.PUBLISHING).count()
+    limit = min(limit, settings.PUBLISH_MAX_IN_FLIGHT - in_flight)
+    if limit <= 0:
+        return 0
     global_paused = GlobalPause.objects.filter(id=1, paused=True).exists()
     with transaction.atomic():
         targets = list(
@@ -167,18 +222,35 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
 def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) -> str:
     """Send one claimed attempt, once. Precondition: none (safe to call for any id, any number of times)."""
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().filter(pk=attempt_id).first()
-        if attempt is None or attempt.outcome != Attempt.Outcome.PENDING or attempt.sent_at is not None:
-            return "skipped"  # a redelivered task, or recovered meanwhile: never send twice
+        # The target is locked before its attempt, the order targets_recover and the _record_*
+        # functions use: the other order deadlocks with a recovery of the same target.
         target = (
             Target.objects.select_for_update(of=("self",))
             .select_related("account", "post__workspace__publishing_settings", "post__campaign")
-            .get(pk=attempt.target_id)
+            # Read with the lock (one round trip instead of three): the pause switch and whether
+            # the post has media to read at all.
+            .annotate(
+                global_paused=Exists(GlobalPause.objects.filter(id=1, paused=True)),
+                has_media=Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))),
+            )
+            .filter(attempts__pk=attempt_id)
+            .first()
         )
+        attempt = Attempt.objects.select_for_update().filter(pk=attempt_id).first()
+        if target is None or attempt is None or attempt.outcome != Attempt.Outcome.PENDING or attempt.sent_at:
+            return "skipped"  # a redelivered task, or recovered meanwhile: never send twice
         if target.status != Target.Status.PUBLISHING or target.attempt_count != attempt.number:
             _finish(attempt, Attempt.Outcome.NOT_SENT, now(), error="superseded")
             return "skipped"
-        global_paused = GlobalPause.objects.filter(id=1, paused=True).exists()
+        if target.lease_expires_at is not None and target.lease_expires_at <= now():
+            # The task came after its lease ended (a broker or worker outage): targets_recover may
+            # act on the target at any moment, so give it back unsent. A send only starts within
+            # its lease; with a lease longer than the slowest call, sends of one target never overlap.
+            _finish(attempt, Attempt.Outcome.NOT_SENT, now(), error="lease ended")
+            _set(target, status=Target.Status.SCHEDULED, due_at=now(), lease_expires_at=None)
+            post_refresh_status(post=target.post)
+            return "expired"
+        global_paused = bool(target.global_paused)  # type: ignore[attr-defined]
         policy = _policy(target)
         if global_paused or (policy is not None and policy.paused):
             # Paused after the claim: hold it now, before anything is sent.
@@ -189,17 +261,21 @@ def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) 
             return "held"
         attempt.sent_at = now()
         attempt.save(update_fields=["sent_at"])
+        # The call gets a whole lease of its own, however long the task waited in the queue:
+        # recovery must not take a target whose call may still be on its way.
+        _set(target, lease_expires_at=attempt.sent_at + lease_length())
 
     # From here on no transaction is open: the network call may take seconds.
     try:
-        draft = build_draft(target, attempt.idempotency_key)
+        draft = build_draft(target, attempt.idempotency_key, media=target.has_media)  # type: ignore[attr-defined]
     except Exception as error:  # nothing was sent: the post could not even be prepared
         logger.exception("target %s: could not prepare the post", target.pk)
         problem = _("smm could not prepare the post: %(error)s") % {"error": error}
         _record_failure(target.pk, attempt.pk, NetworkError(problem), now())
         return "failed"
+    adapter = _adapter(target.account)
     try:
-        published = adapter_for(target.account).publish(draft)
+        published = adapter.publish(draft)
     except UnknownOutcomeError as error:
         _record_unknown(target.pk, attempt.pk, error, now())
         return "unconfirmed"
@@ -214,19 +290,28 @@ def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) 
         logger.exception("target %s: unexpected error while publishing", target.pk)
         _record_unknown(target.pk, attempt.pk, UnknownOutcomeError(str(error)), now())
         return "unconfirmed"
-    _record_published(target.pk, attempt.pk, published, now(), outcome=Attempt.Outcome.PUBLISHED)
+    _record_published(target.pk, attempt.pk, published, now(), outcome=Attempt.Outcome.PUBLISHED, verify=False)
+    # Read it back at once, on the adapter (and connection) at hand, instead of through another
+    # task; if that fails, targets_verify_dispatch tries again later.
+    try:
+        _verify(target.pk, published.remote_id, adapter)
+    except Exception:
+        logger.exception("target %s: reading the post back failed", target.pk)
     return "published"
 
 
-def build_draft(target: Target, idempotency_key: str) -> PostDraft:
-    """What the adapter sends: the account's text (links prepared), media bytes and options."""
+def build_draft(target: Target, idempotency_key: str, *, media: bool = True) -> PostDraft:
+    """What the adapter sends: the account's text (links prepared), media bytes and options.
+
+    `media=False` says the post has none (the caller knows), which saves a query.
+    """
     post = target.post
     account = target.account
     text = links.prepare_text(
         post.text_for(account.network), campaign=post.campaign, network=account.network, post=post, account=account
     )
-    media: list[MediaItem] = []
-    for item in post.post_media.select_related("asset").order_by("position"):
+    items: list[MediaItem] = []
+    for item in post.post_media.select_related("asset").order_by("position") if media else ():
         asset = item.asset
         if asset.kind == MediaAsset.Kind.SUBTITLE:
             continue
@@ -234,13 +319,13 @@ def build_draft(target: Target, idempotency_key: str) -> PostDraft:
             data = handle.read()
         if asset.kind == MediaAsset.Kind.IMAGE:
             data = strip_metadata(data, asset.mime_type)  # no GPS position leaves with a photo
-        media.append(
+        items.append(
             MediaItem(data=data, mime_type=asset.mime_type, alt_text=asset.alt_text, filename=asset.original_name)
         )
     return PostDraft(
         text=text,
         idempotency_key=idempotency_key,
-        media=tuple(media),
+        media=tuple(items),
         language=post.language or None,
         content_warning=post.content_warning,
     )
@@ -268,7 +353,10 @@ def _lock(target_id: int, attempt_id: int) -> tuple[Target, Attempt]:
     return target, attempt
 
 
-def _record_published(target_id: int, attempt_id: int, published: PublishedPost, at: datetime, *, outcome: str) -> None:
+def _record_published(
+    target_id: int, attempt_id: int, published: PublishedPost, at: datetime, *, outcome: str, verify: bool = True
+) -> None:
+    """`verify=False`: the caller reads the post back itself (no verify task)."""
     from publishing.tasks import target_verify_task
 
     with transaction.atomic():
@@ -294,7 +382,8 @@ def _record_published(target_id: int, attempt_id: int, published: PublishedPost,
             target=str(target)[:300],
             data={"post": target.post_id, "account": target.account_id, "url": target.remote_url},
         )
-        transaction.on_commit(lambda: target_verify_task.delay(target_id))
+        if verify:
+            transaction.on_commit(lambda: target_verify_task.delay(target_id))
     _account_ok(target.account)
 
 
@@ -406,7 +495,7 @@ def targets_reconcile_dispatch(*, now: datetime | None = None, limit: int = RECO
             .order_by("due_at")
             .values_list("pk", flat=True)[:limit]
         )
-        Target.objects.filter(pk__in=ids).update(due_at=now + RECONCILE_LEASE)
+        Target.objects.filter(pk__in=ids).update(due_at=now + reconcile_lease())
         transaction.on_commit(lambda: [target_reconcile_task.delay(target_id) for target_id in ids])
     return len(ids)
 
@@ -431,7 +520,7 @@ def target_reconcile(*, target_id: int, now: Callable[[], datetime] = timezone.n
         account=target.account,
     )
     try:
-        found = adapter_for(target.account).find_post(
+        found = _adapter(target.account).find_post(
             idempotency_key=target.idempotency_key, text=text, sent_at=sent_at
         )
     except NetworkError as error:
@@ -502,8 +591,12 @@ def target_verify(*, target_id: int) -> bool:
     target = Target.objects.select_related("account").filter(pk=target_id, status=Target.Status.PUBLISHED).first()
     if target is None or target.verified_at is not None or target.remote_id.startswith("manual:"):
         return False
+    return _verify(target_id, target.remote_id, _adapter(target.account))
+
+
+def _verify(target_id: int, remote_id: str, adapter: Adapter) -> bool:
     try:
-        adapter_for(target.account).fetch_post(target.remote_id)
+        adapter.fetch_post(remote_id)
     except NetworkError as error:
         logger.info("target %s: not verified yet: %s", target_id, error.message)
         return False

@@ -7,11 +7,18 @@ posts in the name of the member who added the feed.
 
 What becomes a post:
 
-- the first poll of a new feed records the entries already listed without posting them;
+- the first check of a new feed records the entries already listed without posting them;
 - after that, an entry not seen before becomes a post, unless its date is before the feed was
-  added (a CMS migration or a shortened window can bring old entries back under new ids);
+  added (a CMS migration or a shortened window can bring old entries back under new ids), or it
+  has no date and nothing had been recorded before (the first check failed or found nothing);
+- an entry whose link was already recorded is not posted again (a site that changed its ids);
 - at most MAX_POSTS_PER_POLL posts per poll (the newest); further new entries are recorded
   without posts, so a feed that suddenly lists 500 entries cannot flood the queue.
+
+In queue mode each post takes the next free queue time of every account; when an account has
+none (or a network would refuse the text), the post is saved as a draft for all of the feed's
+accounts and the feed says why. Posts are made as the member who added the feed; if they left or
+lost the level needed, entries are recorded without posts and the feed says so.
 
 Problems never escape a poll: they are stored on the feed in plain words (`last_error`).
 """
@@ -53,6 +60,7 @@ MAX_FEED_BYTES = 5 * 1024 * 1024
 FETCH_TIMEOUT: tuple[float, float] = (5.0, 15.0)
 FETCH_DEADLINE = 30.0
 MAX_POSTS_PER_POLL = 10
+POLL_INTERVAL_MINUTES = 15  # the "publishing-feeds" schedule in setup_periodic_tasks (shown to the team)
 USER_AGENT = "smm feed reader (self-hosted social media manager)"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
@@ -230,7 +238,8 @@ class _Fetched:
 def _status_message(status: int) -> str:
     if status in (401, 403):
         return _(
-            "The website refused to give smm the feed (HTTP %(status)s). It may need a login, which smm does not support."
+            "The website refused to give smm the feed (HTTP %(status)s). "
+            "It may need a login, which smm does not support."
         ) % {"status": status}
     if status in (404, 410):
         return _("There is no feed at this address (HTTP %(status)s). Check the address.") % {"status": status}
@@ -289,7 +298,9 @@ def _looks_like_html(fetched: _Fetched) -> bool:
 
 def _parse(fetched: _Fetched, *, base_url: str) -> list[ParsedEntry]:
     """The entries of the feed document (raises FeedError when it is not a feed)."""
-    headers = {name: fetched.headers[name] for name in ("content-type", "content-language") if name in fetched.headers}
+    headers: dict[str, str] = {
+        name: fetched.headers[name] for name in ("content-type", "content-language") if name in fetched.headers
+    }
     # Relative links and ids resolve against the address the team entered, not wherever the
     # server redirected us, so that entry keys stay the same from one poll to the next.
     headers["content-location"] = base_url
@@ -335,7 +346,8 @@ def _entry_time(entry: Any) -> datetime | None:
         parsed = entry.get(name)
         if parsed:
             try:
-                return datetime(*parsed[:6], tzinfo=UTC)
+                year, month, day, hour, minute, second = (int(value) for value in parsed[:6])
+                return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
             except (TypeError, ValueError):
                 continue
     return None
@@ -505,10 +517,11 @@ def _record(
     chosen = candidates[-MAX_POSTS_PER_POLL:] if candidates else []
     result = FeedPollResult(new_entries=len(new), first_check=first_check)
     posts: dict[str, Post] = {}
-    if chosen:
-        membership, problem = _poster(feed, accounts)
-        if membership is None:
-            result.notes.append(problem)
+    # Checked at every poll, so the team hears of it before an entry goes unposted.
+    membership, problem = _poster(feed, accounts)
+    if membership is None:
+        result.notes.append(problem)
+        if chosen:
             result.notes.append(
                 ngettext(
                     "%(count)s new entry was recorded without a post.",
@@ -517,8 +530,8 @@ def _record(
                 )
                 % {"count": len(chosen)}
             )
-        else:
-            posts = _make_posts(feed, chosen, membership=membership, accounts=accounts, now=now, result=result)
+    elif chosen:
+        posts = _make_posts(feed, chosen, membership=membership, accounts=accounts, now=now, result=result)
     skipped = len(candidates) - len(chosen)
     if skipped:
         result.notes.append(
@@ -710,7 +723,7 @@ def feed_update(*, membership: Membership, feed: Feed, data: FeedInput) -> Feed:
     _validate(membership=membership, data=data, previous_account_ids=previous)
     with transaction.atomic():
         feed = (
-            Feed.objects.select_for_update()
+            Feed.objects.select_for_update(of=("self",))
             .select_related("created_by")
             .get(pk=feed.pk, workspace_id=membership.workspace_id)
         )

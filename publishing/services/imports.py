@@ -21,16 +21,19 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
@@ -38,7 +41,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -70,6 +73,8 @@ MEDIA_DEADLINE = 60.0
 MEDIA_TOTAL_BYTES = 500 * 1024 * 1024
 MEDIA_TOTAL_SECONDS = 15 * 60
 URL_MAX_LENGTH = 1000  # MediaAsset.source_url
+# An import nobody ran or discarded within this long is discarded by the periodic cleanup.
+STALE_AFTER = timedelta(days=7)
 
 REQUIRED_COLUMNS = ("text", "accounts", "time")
 NETWORK_TEXT_COLUMNS = tuple(f"text_{network}" for network in NETWORKS)
@@ -97,6 +102,7 @@ ALIASES: dict[str, str] = {
 }
 _DELIMITERS = (",", ";", "\t")
 _ACCOUNT_SEPARATORS = re.compile(r"[;|]")
+_EXCEL_SEPARATOR_LINE = re.compile(r"\s*sep=.\s*", re.IGNORECASE)
 # Control characters other than tab and line breaks: binary data, whatever it decoded as.
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ISO_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+|T)(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?")
@@ -219,11 +225,15 @@ def _unreadable(row: int) -> ValidationError:
 
 
 def _first_record(text: str, delimiter: str) -> tuple[int, list[str]] | None:
-    """The first row that is not blank, and its spreadsheet row number."""
+    """The first row that is not blank, and its spreadsheet row number.
+
+    Excel's "sep=;" line, which tells Excel the delimiter, is skipped: it is not the header.
+    """
     try:
         for number, cells in enumerate(_reader(text, delimiter), start=1):
-            if any(cell.strip() for cell in cells):
-                return number, cells
+            if not any(cell.strip() for cell in cells) or _EXCEL_SEPARATOR_LINE.fullmatch(delimiter.join(cells)):
+                continue
+            return number, cells
     except csv.Error:
         return None
     return None
@@ -298,7 +308,7 @@ def csv_count_rows(text: str, table: Table) -> int:
         if count > MAX_ROWS:
             raise _file_error(
                 _("The file has more than %(limit)s rows. Split it into files of at most %(limit)s posts.")
-                % {"limit": f"{MAX_ROWS:,}".replace(",", "\u00a0")},
+                % {"limit": formats.number_format(MAX_ROWS, force_grouping=True)},
                 "too_many_rows",
             )
     return count
@@ -384,8 +394,8 @@ class _Context:
     seen: dict[tuple[int, str], int] = field(default_factory=dict)  # (account, text) -> first row
 
 
-class _Discarded(Exception):
-    """The import was discarded while it was being checked."""
+class _Abandoned(Exception):
+    """The import stopped being `checking` under the check (discarded, or checked by a twin task)."""
 
 
 def _handle_key(value: str) -> str:
@@ -446,10 +456,9 @@ def csv_import_check(*, import_id: int, now: datetime | None = None) -> str:
                 errors.extend({"row": number, "message": message} for message in row_errors)
                 updated = CsvImport.objects.filter(pk=import_id, status=Status.CHECKING).update(checked_rows=checked)
                 if not updated:
-                    raise _Discarded
-        except _Discarded:
-            _remove_staging(import_id)
-            return "discarded"
+                    raise _Abandoned
+        except _Abandoned:
+            return _abandon(import_id)
         except ValidationError as error:  # the file itself, found on the way
             file_error = " ".join(error.messages)
         except Exception:
@@ -462,9 +471,20 @@ def csv_import_check(*, import_id: int, now: datetime | None = None) -> str:
         rows=rows, errors=errors, error=file_error, status=status, checked_rows=len(rows)
     )
     if not updated:
-        _remove_staging(import_id)
-        return "discarded"
+        return _abandon(import_id)
     return str(status)
+
+
+def _abandon(import_id: int) -> str:
+    """Stop a check whose import is no longer `checking`; its media go only if it was discarded.
+
+    A redelivered task can check the same import twice at once: the twin that finishes second
+    must not remove the files the finished check (now `ready`) points at.
+    """
+    status = CsvImport.objects.filter(pk=import_id).values_list("status", flat=True).first()
+    if status in (None, Status.DISCARDED):
+        _remove_staging(import_id)
+    return "stopped"
 
 
 # One row -------------------------------------------------------------------------------------------
@@ -519,7 +539,7 @@ def _check_time(context: _Context, value: str, errors: list[str], warnings: list
             _("%(time)s does not exist in %(zone)s (the clocks go forward that night); it goes out at %(actual)s.")
             % {"time": shown, "zone": zone, "actual": actual.strftime("%H:%M")}
         )
-    elif wall_to_utc(local.replace(fold=1), zone) != instant:
+    elif local.replace(tzinfo=ZoneInfo(zone), fold=1).astimezone(UTC) != instant:  # the later of two
         warnings.append(
             _("%(time)s happens twice in %(zone)s (the clocks go back that night); it goes out at the first.")
             % {"time": shown, "zone": zone}
@@ -673,7 +693,10 @@ def _download(context: _Context, url: str) -> dict[str, Any] | str:
         return " ".join(error.messages)
     context.staging.mkdir(parents=True, exist_ok=True)
     name = f"{staged['sha256']}.{staged['name'].rsplit('.', 1)[-1]}"
-    (context.staging / name).write_bytes(data)
+    # Written aside and renamed, so a twin check never leaves a half-written file under the name.
+    partial_path = context.staging / f"{name}.{os.getpid()}.{threading.get_ident()}.part"
+    partial_path.write_bytes(data)
+    os.replace(partial_path, context.staging / name)
     staged["file"] = name
     return staged
 
@@ -956,6 +979,26 @@ def csv_import_discard(*, membership: Membership, csv_import: CsvImport) -> CsvI
             locked.save(update_fields=["status", "content", "rows", "errors"])
         transaction.on_commit(partial(_remove_staging, locked.pk))
     return locked
+
+
+def csv_imports_discard_stale(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None) -> int:
+    """Discard imports left unimported for `older_than`, so their text and fetched media do not pile up."""
+    before = (now or timezone.now()) - older_than
+    stale = list(
+        CsvImport.objects.filter(
+            status__in=(Status.CHECKING, Status.READY, Status.INVALID), created_at__lt=before
+        ).values_list("pk", flat=True)
+    )
+    discarded = 0
+    for import_id in stale:
+        with transaction.atomic():
+            still_open = CsvImport.objects.filter(
+                pk=import_id, status__in=(Status.CHECKING, Status.READY, Status.INVALID)
+            )
+            if still_open.update(status=Status.DISCARDED, content="", rows=[], errors=[]):
+                discarded += 1
+                transaction.on_commit(partial(_remove_staging, import_id))
+    return discarded
 
 
 def csv_import_example(*, membership: Membership, now: datetime | None = None) -> str:

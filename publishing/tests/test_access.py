@@ -136,7 +136,6 @@ def _blackout_data(p: Personas, kwargs: dict[str, object]) -> dict[str, object]:
     return {"title": "Holiday", "starts": "2099-12-24T00:00", "ends": "2099-12-27T00:00"}
 
 
-
 def _csv_file(p: Personas) -> SimpleUploadedFile:
     from datetime import timedelta
 
@@ -157,6 +156,28 @@ def _csv_import(p: Personas) -> dict[str, object]:
     upload = csv_import_create(membership=p.membership(p.owner), file=_csv_file(p), zone="UTC")
     csv_import_check(import_id=upload.csv_import.pk)
     return {"slug": p.workspace.slug, "import_id": upload.csv_import.pk}
+
+
+def _feed(p: Personas) -> dict[str, object]:
+    """A feed on a closed loopback port: "Check now" fails fast and records the error."""
+    from publishing.services.feeds import FeedInput, feed_create
+
+    feed = feed_create(
+        membership=p.membership(p.owner),
+        data=FeedInput(name="Acme blog", url="http://127.0.0.1:9/feed.xml", accounts=[p.account]),
+    )
+    return {"slug": p.workspace.slug, "feed_id": feed.pk}
+
+
+def _feed_data(p: Personas, kwargs: dict[str, object]) -> dict[str, object]:
+    return {
+        "name": "Acme news",
+        "url": "http://127.0.0.1:9/news.xml",
+        "accounts": str(p.account.pk),
+        "mode": "draft",
+        "template": "{title} {link}",
+        "enabled": "on",
+    }
 
 
 MATRIX: Matrix = {
@@ -222,6 +243,13 @@ MATRIX: Matrix = {
     "publishing:import-detail": (_csv_import, {"get": (PUBLISHERS, {})}),
     "publishing:import-run": (_csv_import, {"post": (PUBLISHERS, {})}),
     "publishing:import-discard": (_csv_import, {"post": (PUBLISHERS, {})}),
+    # Feeds: every member reads; roles that can publish add, change, delete and check them.
+    "publishing:feeds": (_slug, {"get": (ALL_MEMBERS, {})}),
+    "publishing:feed-new": (_slug, {"get": (PUBLISHERS, {}), "post": (PUBLISHERS, _feed_data)}),
+    "publishing:feed-detail": (_feed, {"get": (ALL_MEMBERS, {})}),
+    "publishing:feed-edit": (_feed, {"get": (PUBLISHERS, {}), "post": (PUBLISHERS, _feed_data)}),
+    "publishing:feed-delete": (_feed, {"get": (PUBLISHERS, {}), "post": (PUBLISHERS, {})}),
+    "publishing:feed-check": (_feed, {"post": (PUBLISHERS, {})}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from publishing.services.posts import PostInput, When, post_save
 from smm.networks.base import PermanentError, RateLimitedError, TransientError, UnknownOutcomeError
 from smm.networks.models import ConnectedAccount
 from tests.factories import make_connected_account
-from tests.fake_network import FakeNetwork
+from tests.fake_network import FakeAdapter, FakeNetwork
 from tests.fixtures import Personas
 
 DUE = datetime(2030, 5, 6, 9, 0, tzinfo=UTC)
@@ -47,6 +48,12 @@ def _due(target: Target) -> datetime:
 def _lease(target: Target) -> datetime:
     assert target.lease_expires_at is not None
     return target.lease_expires_at
+
+
+def _use_fake_network(monkeypatch) -> None:
+    """Point the engine at the fake network again (after monkeypatch.undo())."""
+    monkeypatch.setattr("publishing.services.engine.adapter_for", lambda account: FakeAdapter(credentials={}, config={}))
+    monkeypatch.setattr("publishing.services.engine.adapter_class", lambda network: FakeAdapter)
 
 
 def _claim(capture, clock, at: datetime = DUE + timedelta(seconds=1)) -> int:
@@ -359,3 +366,128 @@ def test_two_schedulers_never_claim_the_same_target(personas: Personas, fake_net
     assert Attempt.objects.count() == 3
     assert Target.objects.filter(status=Target.Status.PUBLISHING).count() == 3
     assert connection.vendor == "postgresql"
+
+
+def test_a_lost_reconcile_task_is_dispatched_again_after_the_lease(
+    personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock, monkeypatch, settings
+) -> None:
+    """Found by the crash test: a reconcile message lost with the broker left its target for 5 minutes."""
+    settings.PUBLISH_LEASE_SECONDS = 60
+    post = _schedule(personas)
+    fake_network.script = ["accept_then_timeout"]
+    _claim(django_capture_on_commit_callbacks, clock)
+    target = post.targets.get()
+    assert target.status == Target.Status.UNCONFIRMED
+    clock.move_to(target.due_at, tick=False)
+    lost: list[int] = []
+    monkeypatch.setattr("publishing.tasks.target_reconcile_task.delay", lost.append)  # the broker drops it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert engine.targets_reconcile_dispatch() == 1
+    assert lost == [target.pk]
+    clock.move_to(target.due_at + timedelta(seconds=30), tick=False)
+    assert engine.targets_reconcile_dispatch() == 0  # the check still owns it
+    monkeypatch.undo()
+    _use_fake_network(monkeypatch)
+    clock.move_to(target.due_at + timedelta(seconds=61), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert engine.targets_reconcile_dispatch() == 1
+    target.refresh_from_db()
+    assert target.status == Target.Status.PUBLISHED
+    assert len(fake_network.posts) == 1
+
+
+def test_a_task_that_arrives_after_its_lease_gives_the_target_back_unsent(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
+) -> None:
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    clock.move_to(DUE, tick=False)
+    engine.targets_claim_due()
+    target = post.targets.get()
+    clock.move_to(target.lease_expires_at + timedelta(seconds=1), tick=False)  # the message was stuck
+    assert engine.attempt_run(attempt_id=Attempt.objects.get(target=target).pk) == "expired"
+    assert not fake_network.drafts
+    target.refresh_from_db()
+    assert (target.status, target.lease_expires_at) == (Target.Status.SCHEDULED, None)
+    assert target.attempts.get().outcome == Attempt.Outcome.NOT_SENT
+    assert engine.targets_recover() == 0  # nothing left for recovery to guess about
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_locks_the_target_before_its_attempt_like_recovery(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch
+) -> None:
+    """The opposite order deadlocked with targets_recover (target, then attempt) on the same target."""
+    import threading
+
+    from django.db import DatabaseError, connections, transaction
+
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    engine.targets_claim_due(now=DUE + timedelta(seconds=1))
+    target = post.targets.get()
+    attempt = Attempt.objects.get(target=target)
+    results: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            results["run"] = engine.attempt_run(attempt_id=attempt.pk, now=lambda: DUE + timedelta(seconds=2))
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Target.objects.select_for_update().get(pk=target.pk)  # what recovery holds first
+        task = threading.Thread(target=run)
+        task.start()
+        time.sleep(0.5)  # the task now waits for the target's lock
+        try:
+            Attempt.objects.select_for_update(nowait=True).get(pk=attempt.pk)  # recovery's second lock
+        except DatabaseError:
+            results["attempt_lock"] = "held by the waiting task"
+        else:
+            results["attempt_lock"] = "free"
+    task.join(10)
+    assert results == {"attempt_lock": "free", "run": "published"}
+
+
+def test_claims_stop_at_the_in_flight_limit(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock, settings
+) -> None:
+    """Found by the crash test: claims past what workers start within the lease expired in the queue,
+    were claimed again behind their own stale tasks, and the backlog never drained."""
+    settings.PUBLISH_MAX_IN_FLIGHT = 2
+    for _n in range(3):
+        _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    assert engine.targets_claim_due(now=DUE + timedelta(seconds=1)) == 2
+    assert engine.targets_claim_due(now=DUE + timedelta(seconds=1)) == 0  # the workers are behind
+    attempt = Attempt.objects.filter(target__status=Target.Status.PUBLISHING).first()
+    clock.move_to(DUE + timedelta(seconds=2), tick=False)
+    assert engine.attempt_run(attempt_id=attempt.pk) == "published"
+    assert engine.targets_claim_due(now=DUE + timedelta(seconds=3)) == 1
+    assert Target.objects.filter(status=Target.Status.SCHEDULED).count() == 0
+
+
+def test_a_call_gets_a_whole_lease_however_long_its_task_waited(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
+) -> None:
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    clock.move_to(DUE, tick=False)
+    engine.targets_claim_due()
+    target = post.targets.get()
+    claim_lease_ends = target.lease_expires_at
+    clock.move_to(claim_lease_ends - timedelta(seconds=1), tick=False)  # the task waited in the queue
+    recovered_during_the_call: list[int] = []
+    publish = FakeAdapter.publish
+
+    def slow_publish(self, draft):
+        # The call is still on its way when the claim's lease would have ended.
+        recovered_during_the_call.append(engine.targets_recover(now=claim_lease_ends + timedelta(seconds=5)))
+        return publish(self, draft)
+
+    monkeypatch.setattr(FakeAdapter, "publish", slow_publish)
+    assert engine.attempt_run(attempt_id=Attempt.objects.get(target=target).pk) == "published"
+    assert recovered_during_the_call == [0]
+    target.refresh_from_db()
+    assert target.status == Target.Status.PUBLISHED

@@ -66,8 +66,8 @@ class FeedForm(forms.Form):
         initial=Feed.Mode.DRAFT,
         widget=forms.RadioSelect,
         help_text=gettext_lazy(
-            "Queued posts take each account’s next free queue time. An account without one gets a draft instead, "
-            "and the feed says why."
+            "Queued posts take each account’s next free queue time. If an account has none, the post is saved "
+            "as a draft instead and the feed says why."
         ),
     )
     template = forms.CharField(
@@ -79,9 +79,7 @@ class FeedForm(forms.Form):
             "every chosen account."
         ),
     )
-    enabled = forms.BooleanField(
-        label=gettext_lazy("Check this feed every 15 minutes"), required=False, initial=True
-    )
+    enabled = forms.BooleanField(label=gettext_lazy("Check this feed regularly"), required=False, initial=True)
 
     def __init__(self, *args: Any, membership: Membership, feed: Feed | None = None, **kwargs: Any) -> None:
         if feed is not None:
@@ -147,7 +145,12 @@ def feed_list(request: HttpRequest, membership: Membership) -> HttpResponse:
         .order_by("name")
         .values_list("pk", "name")
     )
-    context = {"page": page, "troubled": troubled, "interval": 15, "cap": services.MAX_POSTS_PER_POLL}
+    context = {
+        "page": page,
+        "troubled": troubled,
+        "interval": services.POLL_INTERVAL_MINUTES,
+        "cap": services.MAX_POSTS_PER_POLL,
+    }
     return render(request, "publishing/feed_list.html", context)
 
 
@@ -167,6 +170,7 @@ def feed_detail(request: HttpRequest, membership: Membership, feed_id: int) -> H
         "counts": counts,
         "accounts": list(feed.accounts.all()),
         "cap": services.MAX_POSTS_PER_POLL,
+        "interval": services.POLL_INTERVAL_MINUTES,
     }
     return render(request, "publishing/feed_detail.html", context)
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -116,7 +116,7 @@ def _upload_page(
         "form": form,
         "page": Paginator(imports, PAGE_SIZE).get_page(request.GET.get("page")),
         "columns": _columns(),
-        "max_rows": services.MAX_ROWS,
+        "max_rows": formats.number_format(services.MAX_ROWS, force_grouping=True),
         "max_size": filesizeformat(services.MAX_FILE_BYTES),
         "media_max_size": filesizeformat(services.MEDIA_MAX_BYTES),
     }

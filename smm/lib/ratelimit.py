@@ -24,6 +24,10 @@ from django.utils.translation import gettext as _
 from smm.networks.base import RateLimitedError
 
 DEFAULT_MAX_WAIT_SECONDS = 30.0
+# A bucket with more than this share of its limit left is not worth a write per call (see record).
+PLENTY_FRACTION = 0.2
+# What `record` is told when the caller did not read the stored budget before the call.
+_UNREAD: Any = object()
 # A reset value above this is a Unix timestamp (Bluesky), below it a number of seconds (IETF draft).
 _EPOCH_THRESHOLD = 1_000_000_000
 
@@ -87,14 +91,26 @@ def parse_headers(headers: Mapping[str, str], *, now: datetime | None = None) ->
     )
 
 
-def record(key: str, *, status: int, headers: Mapping[str, str]) -> RateInfo:
-    """Store what a response said about the bucket; a 429 blocks it until the network allows."""
+def record(key: str, *, status: int, headers: Mapping[str, str], stored: Any = _UNREAD) -> RateInfo:
+    """Store what a response said about the bucket; a 429 blocks it until the network allows.
+
+    `stored` is the budget row (or None) the caller read before the call (`acquire` returns it).
+    When neither it nor the response is anywhere near the limit, nothing is written: only an
+    empty or blocked bucket makes anyone wait, and a row lock plus a commit per call serialised
+    the workers of one account (the publishing benchmark's largest cost after the call itself).
+    """
     from smm.networks.models import RateBudget
 
     now = timezone.now()
     info = parse_headers(headers, now=now)
     if status != 429 and info.remaining is None and info.resets_at is None:
         return info
+    if status != 429 and stored is not _UNREAD and _plenty(info.remaining, info.limit):
+        if stored is None or (
+            (stored.remaining is None or _plenty(stored.remaining, stored.limit))
+            and not (stored.blocked_until and stored.blocked_until > now)
+        ):
+            return info
     with transaction.atomic():
         budget, _created = RateBudget.objects.select_for_update().get_or_create(key=key)
         if info.remaining is not None:
@@ -106,12 +122,17 @@ def record(key: str, *, status: int, headers: Mapping[str, str]) -> RateInfo:
     return info
 
 
-def wait_seconds(key: str, *, now: datetime | None = None) -> float:
+def _plenty(remaining: int | None, limit: int | None) -> bool:
+    return remaining is not None and bool(limit) and remaining > (limit or 0) * PLENTY_FRACTION
+
+
+def wait_seconds(key: str, *, now: datetime | None = None, budget: Any = _UNREAD) -> float:
     """How long to wait before the next call on this bucket (0 when it may go now)."""
     from smm.networks.models import RateBudget
 
     now = now or timezone.now()
-    budget = RateBudget.objects.filter(key=key).first()
+    if budget is _UNREAD:
+        budget = RateBudget.objects.filter(key=key).first()
     if budget is None:
         return 0.0
     waits = [0.0]
@@ -124,13 +145,20 @@ def wait_seconds(key: str, *, now: datetime | None = None) -> float:
 
 def acquire(
     key: str, *, max_wait: float = DEFAULT_MAX_WAIT_SECONDS, sleep: Callable[[float], None] = time.sleep
-) -> None:
-    """Wait until the bucket allows a call; raise RateLimitedError if that is more than max_wait."""
-    wait = wait_seconds(key)
+) -> Any:
+    """Wait until the bucket allows a call; raise RateLimitedError if that is more than max_wait.
+
+    Returns the budget row it read (None when there is none), for `record(..., stored=...)`.
+    """
+    from smm.networks.models import RateBudget
+
+    budget = RateBudget.objects.filter(key=key).first()
+    wait = wait_seconds(key, budget=budget)
     if wait > max_wait:
         raise RateLimitedError(_("The network's rate limit is used up for now."), retry_after=wait)
     if wait > 0:
         sleep(wait)
+    return budget
 
 
 def limit_requests_session(session: Any, key: str, *, max_wait: float = DEFAULT_MAX_WAIT_SECONDS) -> Any:
@@ -139,9 +167,9 @@ def limit_requests_session(session: Any, key: str, *, max_wait: float = DEFAULT_
 
     @wraps(send)
     def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        acquire(key, max_wait=max_wait)
+        stored = acquire(key, max_wait=max_wait)
         response = send(method, url, *args, **kwargs)
-        record(key, status=response.status_code, headers=response.headers)
+        record(key, status=response.status_code, headers=response.headers, stored=stored)
         return response
 
     session.request = request
