@@ -225,7 +225,7 @@ class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
-        PUBLISHING = "publishing", _("Publishing")
+        PUBLISHING = "publishing", pgettext_lazy("post status", "Publishing")
         PUBLISHED = "published", _("Published")
         PARTIAL = "partial", _("Partly published")
         FAILED = "failed", _("Failed")
@@ -308,7 +308,7 @@ class Target(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
-        PUBLISHING = "publishing", _("Publishing")
+        PUBLISHING = "publishing", pgettext_lazy("post status", "Publishing")
         RETRYING = "retrying", _("Retrying")
         PUBLISHED = "published", _("Published")
         FAILED = "failed", _("Failed")
