@@ -48,6 +48,12 @@ class PublishingSettings(models.Model):
         default=False,
         help_text=_("Images without a description cannot be scheduled."),
     )
+    approval_expiry_days = models.PositiveIntegerField(
+        _("approval requests expire after (days)"),
+        default=7,
+        validators=[MaxValueValidator(90)],
+        help_text=_("A post nobody approved in this time returns to its author as a draft."),
+    )
     duplicate_window_days = models.PositiveIntegerField(
         _("warn about repeated text within (days)"),
         default=30,
@@ -224,6 +230,7 @@ class Post(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
         SCHEDULED = "scheduled", _("Scheduled")
         PUBLISHING = "publishing", pgettext_lazy("post status", "Publishing")
         PUBLISHED = "published", _("Published")
@@ -237,6 +244,7 @@ class Post(models.Model):
         COMPOSER = "composer", _("Composer")
         CSV = "csv", _("CSV import")
         FEED = "feed", _("Feed")
+        SHARE = "share", _("Employee share")
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(
@@ -254,6 +262,11 @@ class Post(models.Model):
     labels = models.ManyToManyField(Label, related_name="posts", blank=True, verbose_name=_("labels"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.COMPOSER)
+    # Kept by the approval services: whether this post needs approval, and the hash of the content
+    # (publishing.services.snapshots) that was approved. The engine holds a target of a post that
+    # needs approval unless the current content hash equals the approved one.
+    approval_required = models.BooleanField(default=False)
+    approved_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -307,6 +320,7 @@ class Target(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
         SCHEDULED = "scheduled", _("Scheduled")
         PUBLISHING = "publishing", pgettext_lazy("post status", "Publishing")
         RETRYING = "retrying", _("Retrying")
@@ -322,10 +336,11 @@ class Target(models.Model):
         GLOBAL_PAUSED = "global_paused", _("The operators paused all publishing.")
         LATE = "late", _("It was due a while ago and is held rather than sent late.")
         ACCOUNT = "account", _("The account needs to be reconnected.")
+        NOT_APPROVED = "not_approved", _("It has not been approved in its current form.")
 
     CLAIMABLE = (Status.SCHEDULED, Status.RETRYING)
     OPEN = (Status.SCHEDULED, Status.RETRYING, Status.PUBLISHING, Status.UNCONFIRMED, Status.HELD)
-    EDITABLE = (Status.DRAFT, Status.SCHEDULED, Status.HELD, Status.FAILED, Status.CANCELLED)
+    EDITABLE = (Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.HELD, Status.FAILED, Status.CANCELLED)
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
     account = models.ForeignKey(

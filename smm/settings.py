@@ -240,6 +240,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without this, Celery's Django fixup closes every database connection before and after every task
+# (a new PostgreSQL backend per task). smm.celery closes them the way Django does per request
+# instead (DB_CONN_MAX_AGE, health checks); the fixup only recycles them every 500 tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
 
 # Security headers ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -170,6 +170,7 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
             return 0
         attempts: list[Attempt] = []
         held: list[Target] = []
+        new_keys: list[Target] = []
         worker = worker_name()
         for target in targets:
             reason: str = _hold_reason(target, now=now, global_paused=global_paused)
@@ -179,6 +180,7 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
                 continue
             if not target.idempotency_key:
                 target.idempotency_key = adapter_class(target.account.network).new_idempotency_key()
+                new_keys.append(target)
             target.status = Target.Status.PUBLISHING
             target.claimed_at = now
             target.lease_expires_at = now + lease_length()
@@ -192,19 +194,20 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
                     worker=worker,
                 )
             )
-        Target.objects.bulk_update(
-            targets,
-            [
-                "status",
-                "hold_reason",
-                "held_at",
-                "due_at",
-                "idempotency_key",
-                "claimed_at",
-                "lease_expires_at",
-                "attempt_count",
-            ],
+        # What every claimed row gets is one plain UPDATE; only the new keys differ per row (a
+        # bulk_update of all eight fields built 4,000 CASE branches per batch: most of the loop's CPU).
+        claimed_ids = [attempt.target.pk for attempt in attempts]
+        Target.objects.filter(pk__in=claimed_ids).update(
+            status=Target.Status.PUBLISHING,
+            claimed_at=now,
+            lease_expires_at=now + lease_length(),
+            attempt_count=F("attempt_count") + 1,  # the rows are locked: the values computed above
         )
+        Target.objects.bulk_update(new_keys, ["idempotency_key"])
+        for reason in {target.hold_reason for target in held}:
+            Target.objects.filter(pk__in=[target.pk for target in held if target.hold_reason == reason]).update(
+                status=Target.Status.HELD, hold_reason=reason, held_at=now, due_at=None
+            )
         Attempt.objects.bulk_create(attempts)
         post_ids = {target.post_id for target in targets}
         Post.objects.filter(pk__in=post_ids, status=Post.Status.SCHEDULED).update(status=Post.Status.PUBLISHING)
@@ -250,7 +253,7 @@ def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) 
             _set(target, status=Target.Status.SCHEDULED, due_at=now(), lease_expires_at=None)
             post_refresh_status(post=target.post)
             return "expired"
-        global_paused = bool(target.global_paused)  # type: ignore[attr-defined]
+        global_paused = bool(target.global_paused)
         policy = _policy(target)
         if global_paused or (policy is not None and policy.paused):
             # Paused after the claim: hold it now, before anything is sent.
@@ -267,7 +270,7 @@ def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) 
 
     # From here on no transaction is open: the network call may take seconds.
     try:
-        draft = build_draft(target, attempt.idempotency_key, media=target.has_media)  # type: ignore[attr-defined]
+        draft = build_draft(target, attempt.idempotency_key, media=target.has_media)
     except Exception as error:  # nothing was sent: the post could not even be prepared
         logger.exception("target %s: could not prepare the post", target.pk)
         problem = _("smm could not prepare the post: %(error)s") % {"error": error}
@@ -520,9 +523,7 @@ def target_reconcile(*, target_id: int, now: Callable[[], datetime] = timezone.n
         account=target.account,
     )
     try:
-        found = _adapter(target.account).find_post(
-            idempotency_key=target.idempotency_key, text=text, sent_at=sent_at
-        )
+        found = _adapter(target.account).find_post(idempotency_key=target.idempotency_key, text=text, sent_at=sent_at)
     except NetworkError as error:
         return _reconcile_undecided(target_id, error.message, now())
     except Exception as error:

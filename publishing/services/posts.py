@@ -6,6 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from publishing.models import Campaign, Label, MediaAsset, Post, PostMedia, PublishingSettings, Target
-from publishing.services import queues, validation
+from publishing.services import queues, snapshots, validation
 from smm.accounts.models import AccountLevel, Membership
 from smm.accounts.services import account_level_for
 from smm.lib.tz import utc_to_wall, wall_to_utc
@@ -185,22 +186,28 @@ def post_save(
 ) -> Post:
     """Create or change a post and its targets, and schedule them as `when` says.
 
-    Raises ValidationError with every problem (the networks' refusals first), and
-    NeedsConfirmation for a blackout or a near-duplicate unless `confirmed`.
+    Raises ValidationError with every problem (the networks' refusals first, banned words), and
+    NeedsConfirmation for a blackout or a near-duplicate unless `confirmed`. A post that needs
+    approval (collaboration.services.approvals) goes to review instead of onto the schedule: a
+    member who may only draft on an account can still send it for approval.
     """
+    from collaboration.services.rules import word_hits
+
     now = now or timezone.now()
     zone = zone or membership.workspace.timezone
     accounts = list(dict.fromkeys(data.accounts))
     if not accounts:
         raise ValidationError(_("Choose at least one account."))
     data.accounts = accounts
-    _require_level(membership, accounts, AccountLevel.DRAFT if when == When.DRAFT else AccountLevel.PUBLISH)
+    _require_level(membership, accounts, AccountLevel.DRAFT)
     if when != When.DRAFT:
         problems = [
             f"{check.account}: {issue.message}"
             for check in check_post(workspace_id=membership.workspace_id, data=data).values()
             for issue in check.errors
         ]
+        texts = [data.text, *data.network_texts.values(), data.content_warning]
+        problems += [hit.message for hit in word_hits(workspace_id=membership.workspace_id, texts=texts) if hit.banned]
         if problems:
             raise ValidationError(problems)
     for asset in data.media:
@@ -215,10 +222,12 @@ def post_save(
             raise NeedsConfirmation(reasons, code="confirm")
 
     with transaction.atomic():
+        before: dict[str, Any] | None = None
         if post is None:
             post = Post(workspace=membership.workspace, author=membership.user, source=source)
         else:
             post = Post.objects.select_for_update().get(pk=post.pk, workspace=membership.workspace)
+            before = snapshots.post_snapshot(post)
         post.text = data.text
         post.network_texts = {network: text for network, text in data.network_texts.items() if text.strip()}
         post.content_warning = data.content_warning
@@ -244,8 +253,40 @@ def post_save(
             target = existing.get(account.pk) or Target(post=post, account=account)
             _set_time(target, times[account.pk], from_queue=when == When.QUEUE)
             target.save()
+        _after_change(post=post, membership=membership, submit=when != When.DRAFT, now_requested=when == When.NOW)
+        _record_edit(post=post, actor=membership.user, before=before)
         post_refresh_status(post=post)
     return post
+
+
+def _after_change(*, post: Post, membership: Membership, submit: bool, now_requested: bool = False) -> str:
+    """Approval bookkeeping after the post or its targets changed: scheduled targets of a post that
+    needs (new) approval wait in review. Returns what approvals.approval_sync said."""
+    from collaboration.services.approvals import approval_sync
+
+    outcome = approval_sync(post=post, membership=membership, submit=submit, publish_on_approval=now_requested)
+    if outcome == "in_review":
+        Target.objects.filter(post=post, status=Target.Status.SCHEDULED).update(status=Target.Status.IN_REVIEW)
+    elif outcome == "approved":
+        Target.objects.filter(post=post, status=Target.Status.IN_REVIEW).update(status=Target.Status.SCHEDULED)
+    elif not submit:
+        return outcome
+    if outcome == "approved" and submit:
+        from collaboration.models import PostActivity
+
+        PostActivity.objects.create(post=post, actor=membership.user, kind=PostActivity.Kind.SCHEDULED)
+    return outcome
+
+
+def _record_edit(*, post: Post, actor: Any, before: dict[str, Any] | None) -> None:
+    from collaboration.models import PostActivity
+
+    if before is None:
+        PostActivity.objects.create(post=post, actor=actor, kind=PostActivity.Kind.CREATED)
+        return
+    changes = snapshots.snapshot_diff(before, snapshots.post_snapshot(post))
+    if changes:
+        PostActivity.objects.create(post=post, actor=actor, kind=PostActivity.Kind.EDITED, data={"changes": changes})
 
 
 def _set_time(target: Target, slot: queues.Slot | None, *, from_queue: bool) -> None:
@@ -312,14 +353,25 @@ def targets_reschedule(
     with transaction.atomic():
         locked = list(Target.objects.select_for_update().filter(pk__in=[t.pk for t in targets]))
         for target in locked:
-            if target.status not in (Target.Status.SCHEDULED, Target.Status.HELD, Target.Status.DRAFT):
+            if target.status not in (
+                Target.Status.SCHEDULED,
+                Target.Status.IN_REVIEW,
+                Target.Status.HELD,
+                Target.Status.DRAFT,
+            ):
                 raise ValidationError(
                     _("%(account)s: the post is %(status)s and cannot be moved.")
                     % {"account": target.account, "status": target.get_status_display().lower()}
                 )
             _set_time(target, times[target.account_id], from_queue=False)
             target.save()
+        from collaboration.models import PostActivity
+
+        PostActivity.objects.create(post=post, actor=membership.user, kind=PostActivity.Kind.MOVED)
+        _after_change(post=post, membership=membership, submit=True)
         post_refresh_status(post=post)
+        for target in locked:
+            target.refresh_from_db()
     return locked
 
 
@@ -363,10 +415,20 @@ def target_cancel(*, membership: Membership, target: Target) -> Target:
         target = Target.objects.select_for_update().select_related("post").get(pk=target.pk)
         if target.status in (Target.Status.PUBLISHING, Target.Status.PUBLISHED, Target.Status.UNCONFIRMED):
             raise ValidationError(_("It is being published or already went out, so it cannot be cancelled."))
+        post = target.post
+        was_approved = bool(post.approved_hash) and post.approved_hash == snapshots.post_content_hash(post)
         target.status = Target.Status.CANCELLED
         target.due_at = None
         target.save(update_fields=["status", "due_at", "updated_at"])
-        post_refresh_status(post=target.post)
+        if was_approved:
+            # Leaving an account out is no new content: the approval still covers the rest.
+            Post.objects.filter(pk=post.pk).update(approved_hash=snapshots.post_content_hash(post))
+        from collaboration.models import PostActivity
+
+        PostActivity.objects.create(
+            post=post, actor=membership.user, kind=PostActivity.Kind.CANCELLED, data={"account": str(target.account)}
+        )
+        post_refresh_status(post=post)
     return target
 
 
@@ -412,6 +474,8 @@ def derive_status(statuses: Sequence[str]) -> str:
         return P.HELD
     if present & {S.PUBLISHING, S.RETRYING}:
         return P.PUBLISHING
+    if S.IN_REVIEW in present:
+        return P.IN_REVIEW
     if S.SCHEDULED in present:
         return P.SCHEDULED
     if present == {S.PUBLISHED}:

@@ -25,7 +25,7 @@ QUEUE_HORIZON_DAYS = 120
 # A slot closer than this to now is skipped: the post could not be checked and claimed in time.
 MIN_LEAD = timedelta(minutes=1)
 # Statuses that occupy a slot.
-OCCUPYING = (*Target.OPEN, Target.Status.PUBLISHED)
+OCCUPYING = (*Target.OPEN, Target.Status.IN_REVIEW, Target.Status.PUBLISHED)
 
 
 @dataclass(frozen=True)

@@ -108,13 +108,14 @@ def test_bluesky_takes_four_images_and_no_content_warning(personas: Personas) ->
     assert "at most 4 pictures" in messages and "no content warnings" in messages
 
 
-def test_a_contributor_may_only_save_drafts(personas: Personas) -> None:
+def test_a_contributors_post_goes_to_review_never_straight_out(personas: Personas) -> None:
     account = make_connected_account(personas.workspace)
     membership = personas.membership(personas.contributor)
-    with pytest.raises(ValidationError, match="Save a draft instead"):
-        post_save(membership=membership, data=PostInput(text="Hi", accounts=[account]), when=When.NOW)
-    post = post_save(membership=membership, data=PostInput(text="Hi", accounts=[account]), when=When.DRAFT)
-    assert post.targets.get().status == Target.Status.DRAFT
+    post = post_save(membership=membership, data=PostInput(text="Hi", accounts=[account]), when=When.NOW)
+    assert post.targets.get().status == Target.Status.IN_REVIEW
+    assert post.status == Post.Status.IN_REVIEW and post.approval_required
+    draft = post_save(membership=membership, data=PostInput(text="Hi there", accounts=[account]), when=When.DRAFT)
+    assert draft.targets.get().status == Target.Status.DRAFT
 
 
 def test_past_times_are_refused(personas: Personas) -> None:

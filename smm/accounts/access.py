@@ -98,7 +98,7 @@ def get_invitation_for_manager(membership: Membership, invitation_id: int) -> In
 
 def get_account_for_user(membership: Membership, account_id: int, level: int = AccountLevel.VIEW) -> ConnectedAccount:
     """A connected account of this workspace on which the member has at least `level`."""
-    account = ConnectedAccount.objects.filter(workspace_id=membership.workspace_id, pk=account_id).first()
+    account = ConnectedAccount.objects.for_workspace(membership.workspace_id).filter(pk=account_id).first()
     if account is None:
         raise Http404
     effective = account_level_for(membership=membership, account=account)

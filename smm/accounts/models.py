@@ -171,6 +171,10 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.EDITOR)
+    # People from an outside agency work in the workspace like others, but are marked as such.
+    agency = models.CharField(
+        _("outside agency"), max_length=100, blank=True, help_text=_("The agency's name, if this member is not staff.")
+    )
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
 
     objects = MembershipQuerySet.as_manager()
@@ -395,6 +399,12 @@ class AuditEvent(models.Model):
         PUBLISHING_PAUSED = "publishing_paused", _("Publishing paused")
         PUBLISHING_RESUMED = "publishing_resumed", _("Publishing resumed")
         PUBLISHING_SETTINGS_CHANGED = "publishing_settings_changed", _("Publishing settings changed")
+        APPROVAL_APPROVED = "approval_approved", _("Post approved")
+        APPROVAL_REJECTED = "approval_rejected", _("Post rejected")
+        APPROVAL_VOIDED = "approval_voided", _("Approval voided by a change")
+        REVIEW_LINK_SENT = "review_link_sent", _("Review link sent")
+        REVIEW_LINK_USED = "review_link_used", _("Review link opened")
+        APPROVAL_WORKFLOW_CHANGED = "approval_workflow_changed", _("Approval workflow changed")
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

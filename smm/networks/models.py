@@ -14,7 +14,12 @@ from smm.lib.tz import validate_timezone
 
 class ConnectedAccountQuerySet(models.QuerySet["ConnectedAccount"]):
     def for_workspace(self, workspace_id: int) -> ConnectedAccountQuerySet:
-        return self.filter(workspace_id=workspace_id)
+        """The workspace's own accounts (members' personal accounts for sharing are not among them)."""
+        return self.filter(workspace_id=workspace_id, personal_owner__isnull=True)
+
+    def personal(self, *, user_id: int, workspace_id: int) -> ConnectedAccountQuerySet:
+        """A member's own accounts, connected to share the workspace's posts on."""
+        return self.filter(workspace_id=workspace_id, personal_owner_id=user_id)
 
     def connected(self) -> ConnectedAccountQuerySet:
         return self.exclude(status=ConnectedAccount.Status.DISCONNECTED)
@@ -46,6 +51,10 @@ class ConnectedAccount(models.Model):
     created_at = models.DateTimeField(_("connected at"), auto_now_add=True)
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Set for a member's personal account (employee sharing): only that member sees and uses it.
+    personal_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="personal_accounts"
     )
     # The account's id on the network (Mastodon account id, Bluesky DID).
     remote_id = models.CharField(_("id on the network"), max_length=300, blank=True)
@@ -88,7 +97,16 @@ class ConnectedAccount(models.Model):
         verbose_name_plural = _("connected accounts")
         ordering = ["network", "handle"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "network", "handle"], name="account_unique_per_workspace")
+            models.UniqueConstraint(
+                fields=["workspace", "network", "handle"],
+                condition=models.Q(personal_owner__isnull=True),
+                name="account_unique_per_workspace",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "personal_owner", "network", "handle"],
+                condition=models.Q(personal_owner__isnull=False),
+                name="personal_account_unique",
+            ),
         ]
 
     def __str__(self) -> str:

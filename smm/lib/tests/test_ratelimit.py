@@ -69,3 +69,35 @@ def test_a_session_feeds_and_obeys_its_budget(db):
         session.request("GET", "https://mastodon.example/api/v1/instance")
     assert session.calls == 1
     assert timezone.now()
+
+
+def test_a_session_writes_the_budget_only_when_it_runs_low(db):
+    from smm.networks.models import RateBudget
+
+    class Response:
+        status_code = 200
+
+        def __init__(self, remaining: int) -> None:
+            self.headers = {
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": "2026-11-25T12:05:00.000Z",
+            }
+
+    class Session:
+        remaining = [250, 200, 40, 10, 280]
+
+        def request(self, method, url, *args, **kwargs):
+            return Response(self.remaining.pop(0))
+
+    session = ratelimit.limit_requests_session(Session(), "mastodon:account:7")
+    with time_machine.travel(NOW, tick=False):
+        for _call in range(2):  # plenty left: a row lock and a commit per call would be wasted
+            session.request("GET", "https://mastodon.example/api/v1/statuses/1")
+        assert not RateBudget.objects.filter(key="mastodon:account:7").exists()
+        session.request("GET", "https://mastodon.example/api/v1/statuses/1")
+        assert RateBudget.objects.get(key="mastodon:account:7").remaining == 40
+        session.request("GET", "https://mastodon.example/api/v1/statuses/1")
+        assert RateBudget.objects.get(key="mastodon:account:7").remaining == 10
+        session.request("GET", "https://mastodon.example/api/v1/statuses/1")  # the window reset
+        assert RateBudget.objects.get(key="mastodon:account:7").remaining == 280

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from smm.networks.base import (
     RemotePost,
     SaveCredentials,
     TransientError,
+    UnknownOutcomeError,
 )
 from smm.networks.mastodon import client as api
 from smm.networks.mastodon.content import html_to_text
@@ -188,17 +189,29 @@ class MastodonAdapter(Adapter):
             media_ids = [
                 self._upload(client, item.data, item.mime_type, item.alt_text, item.filename) for item in draft.media
             ]
-            status = client.status_post(
-                draft.text,
-                in_reply_to_id=draft.reply_to or None,
-                media_ids=media_ids or None,
-                visibility=draft.visibility,
-                spoiler_text=draft.content_warning or None,
-                language=draft.language or None,
-                idempotency_key=draft.idempotency_key,
+            # The form Mastodon.py's status_post() sends, as a plain request (see client.api_call).
+            form = [("status", draft.text), ("visibility", draft.visibility)]
+            form += [("media_ids[]", media_id) for media_id in media_ids]
+            if draft.reply_to:
+                form.append(("in_reply_to_id", draft.reply_to))
+            if draft.content_warning:
+                form.append(("spoiler_text", draft.content_warning))
+            if draft.language:
+                form.append(("language", draft.language))
+            status = api.api_call(
+                client,
+                "POST",
+                "/api/v1/statuses",
+                data=form,
+                headers={"Idempotency-Key": draft.idempotency_key},
+                timeout=self.timeout,
             )
+        if status.get("id") is None:
+            raise UnknownOutcomeError(_("The server's answer could not be read; the post may or may not be there."))
         return PublishedPost(
-            remote_id=str(status.id), url=str(status.url or status.uri), created_at=_aware(status.created_at)
+            remote_id=str(status["id"]),
+            url=str(status.get("url") or status.get("uri") or ""),
+            created_at=_aware(status.get("created_at")),
         )
 
     def _upload(self, client: Mastodon, data: bytes, mime_type: str, alt_text: str, filename: str) -> str:
@@ -238,7 +251,9 @@ class MastodonAdapter(Adapter):
 
     def fetch_post(self, remote_id: str) -> RemotePost:
         with self._errors() as client:
-            status = client.status(remote_id)
+            status = api.api_call(client, "GET", f"/api/v1/statuses/{quote(remote_id, safe='')}", timeout=self.timeout)
+        if status.get("id") is None:
+            raise TransientError(_("The server's answer could not be read."))
         return self._post(status)
 
     def delete(self, remote_id: str) -> None:
@@ -362,7 +377,12 @@ def _comparable(text: str) -> str:
 
 
 def _aware(value: object) -> datetime | None:
-    """Mastodon.py parses times into local-time datetimes; smm keeps them in UTC."""
+    """Mastodon.py parses times into local-time datetimes, plain JSON has ISO strings; smm keeps UTC."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
     if not isinstance(value, datetime):
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

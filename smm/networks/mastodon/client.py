@@ -10,6 +10,11 @@ requests on the same session, because Mastodon.py 2.3.3 cannot make them correct
 * the token exchange (`exchange_code`): `Mastodon.log_in()` cannot send a PKCE `code_verifier`,
   hides the HTTP status of every failure, and sends an undocumented `oauth_info` form field.
 
+The two calls of every publish (create the status, read it back) go through `api_call`, a plain
+request on the client's session: Mastodon.py turns every answer into typed objects, recursively,
+which cost more CPU than all the rest of a publish (bench/publish_lateness.py). Their errors map
+exactly as Mastodon.py's would.
+
 Mastodon.py quirks worked around here:
 
 * it treats `client_id` and `access_token` given to its constructor as *file names* when such a
@@ -248,6 +253,38 @@ def translated_errors(session: requests.Session) -> Iterator[None]:
         raise to_network_error(exc) from exc
 
 
+def api_call(
+    client: Mastodon,
+    method: str,
+    path: str,
+    *,
+    data: list[tuple[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> dict[str, Any]:
+    """One API call on the client's session and token, its JSON object as plain data.
+
+    Call it inside `translated_errors(client.session)`. An error status raises the NetworkError
+    Mastodon.py's call would have; a success that is not a JSON object raises as unreadable
+    (UnknownOutcomeError for a write: it may have been done).
+    """
+    request_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
+    if client.access_token:
+        request_headers["Authorization"] = f"Bearer {client.access_token}"
+    response = client.session.request(
+        method, f"{client.api_base_url}{path}", data=data, headers=request_headers, timeout=timeout
+    )
+    if not response.ok:
+        raise error_from_response(response)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise _no_answer(method=method, detail=f"HTTP {response.status_code}: not a JSON object", unreadable=True)
+    return body
+
+
 def to_network_error(exc: BaseException, *, response: requests.Response | None = None) -> NetworkError:
     """The one mapping from Mastodon.py / requests exceptions to smm's error kinds.
 
@@ -268,6 +305,9 @@ def to_network_error(exc: BaseException, *, response: requests.Response | None =
         return _rate_limited(response.headers if response is not None else {})
     if isinstance(exc, MastodonNetworkError):
         cause = exc.__context__  # Mastodon.py raises it inside `except Exception` around the request
+        if isinstance(cause, NetworkError):
+            # smm's own refusal before sending (the rate-limit budget is used up): nothing went out.
+            return cause
         if isinstance(cause, (requests.RequestException, ResponseTooLargeError, UnsafeURLError)):
             return to_network_error(cause, response=None)
         return _no_answer(method=None, detail=str(exc))

@@ -283,3 +283,26 @@ def test_it_gives_up_on_media_that_stays_in_processing(scripted_mastodon: Script
         adapter.publish(post(media=(MediaItem(b"video", "video/mp4"),)))
 
     assert all(request.path != "/api/v1/statuses" for request in scripted_mastodon.requests)
+
+
+def test_its_own_rate_limit_refusal_before_sending_is_rate_limited_not_unknown(
+    scripted_mastodon: ScriptedServer, db: None
+) -> None:
+    """Mastodon.py wrapped smm's refusal (raised before the request left) in MastodonNetworkError,
+    which read as "may have gone through": a publish blocked by the budget became unconfirmed."""
+    from smm.lib import ratelimit
+
+    ratelimit.record("mastodon:account:9", status=429, headers={"Retry-After": "600"})
+    adapter = MastodonAdapter(
+        credentials={"access_token": "token"},
+        config={"instance_url": scripted_mastodon.base_url, "account_id": "1", "version": "4.3.2"},
+        rate_limit_key="mastodon:account:9",
+    )
+
+    with pytest.raises(RateLimitedError) as caught:
+        adapter.own_posts()  # a Mastodon.py call
+    with pytest.raises(RateLimitedError):
+        adapter.publish(post())
+
+    assert caught.value.retry_after is not None and caught.value.retry_after > 500
+    assert scripted_mastodon.requests == []

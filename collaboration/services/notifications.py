@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from collaboration.models import Notification
+from collaboration.models import Notification, NotificationPreference
 from smm.accounts.models import Membership, User, Workspace
 
 if TYPE_CHECKING:
@@ -95,7 +95,17 @@ def notification_send(
     with transaction.atomic():
         Notification.objects.bulk_create(notifications)
         if email:
+            # People who chose a daily digest get these in it; people who chose none get no e-mail.
+            modes = dict(
+                NotificationPreference.objects.filter(user_id__in=[n.recipient_id for n in notifications]).values_list(
+                    "user_id", "email"
+                )
+            )
             for notification in notifications:
+                if modes.get(notification.recipient_id, NotificationPreference.Email.IMMEDIATE) != (
+                    NotificationPreference.Email.IMMEDIATE
+                ):
+                    continue
                 transaction.on_commit(partial(notification_email_task.delay, notification.pk, email, context))
     return len(notifications)
 
@@ -139,3 +149,38 @@ def notification_mark_read(
     if workspace is not None:
         notifications = notifications.filter(workspace=workspace)
     return notifications.update(read_at=timezone.now())
+
+
+def notification_digest_send(*, user: User, now: Any = None) -> int:
+    """E-mail one user (who chose the daily digest) their unread notifications since the last digest."""
+    from smm.lib.emails import send_templated
+
+    now = now or timezone.now()
+    preference = NotificationPreference.objects.filter(user=user).first()
+    if preference is None or preference.email != NotificationPreference.Email.DIGEST or not user.is_active:
+        return 0
+    since = preference.last_digest_at or (now - timezone.timedelta(days=1))
+    items = list(
+        Notification.objects.unread()
+        .filter(recipient=user, created_at__gt=since, created_at__lte=now)
+        .select_related("workspace")
+        .order_by("workspace__name", "created_at")[:200]
+    )
+    NotificationPreference.objects.filter(pk=preference.pk).update(last_digest_at=now)
+    if not items:
+        return 0
+    send_templated(
+        "notification_digest",
+        to=user.email,
+        language=user.language or items[0].workspace.language,
+        context={"items": items, "user": user, "site_url": settings.SITE_URL},
+    )
+    return len(items)
+
+
+def notification_preference_set(*, user: User, email: str) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.get_or_create(user=user)
+    preference.email = email
+    preference.full_clean()
+    preference.save(update_fields=["email"])
+    return preference
