@@ -1,4 +1,4 @@
-"""Template context for the navigation bar's notification bell."""
+"""Template context for the navigation bar: the notification bell and the open-tasks badge."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from collaboration.selectors import unread_count
+from collaboration.selectors import open_task_count, unread_count
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
@@ -23,3 +23,12 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
         "notifications_url": reverse("collaboration:notification-list", args=[membership.workspace.slug]),
         "notifications_unread_count": cache(partial(unread_count, request.user, membership.workspace)),
     }
+
+
+def tasks(request: HttpRequest) -> dict[str, Any]:
+    """On workspace pages only: how many open tasks are assigned to the member (the "Team work" badge),
+    as a cached callable like the bell's count, so pages that do not show it pay no query."""
+    membership = getattr(request, "membership", None)
+    if membership is None or not request.user.is_authenticated:
+        return {}
+    return {"open_tasks_count": cache(partial(open_task_count, request.user, membership.workspace))}

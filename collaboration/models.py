@@ -131,6 +131,12 @@ class ApprovalStep(models.Model):
     def __str__(self) -> str:
         return f"{self.workflow} #{self.position}"
 
+    @property
+    def role_label(self) -> str:
+        from smm.accounts.models import Membership
+
+        return str(dict(Membership.Role.choices).get(self.role, self.role))
+
 
 class ApprovalRequest(models.Model):
     """One round of review of a post, with a snapshot of the content under review."""

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from collaboration.views import approvals as collaboration_approvals
 from publishing.views import public as publishing_public
 from smm.accounts import views as account_views
 from smm.accounts import workspace_views
@@ -50,6 +51,8 @@ urlpatterns = [
     path("", workspace_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("s/<str:code>", publishing_public.short_link, name="short-link"),
+    path("review/<str:token>/", collaboration_approvals.review, name="review"),
+    path("review/<str:token>/media/<int:asset_id>/", collaboration_approvals.review_media, name="review-media"),
     path("i18n/language/", account_views.language_set, name="language-set"),
     path("account/", include("smm.accounts.urls")),
     path("workspaces/new/", workspace_views.workspace_new, name="workspace-new"),

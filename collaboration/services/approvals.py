@@ -85,18 +85,42 @@ def _emails(text: str) -> list[str]:
     return sorted({line.strip().lower() for line in text.replace(",", "\n").splitlines() if line.strip()})
 
 
-def steps_for(post: Post, author: Membership) -> list[dict[str, Any]]:
-    """The steps a post must pass. A post by someone who may not publish to all its accounts
-    (contributors never may) always needs at least one approver."""
+def _is_personal_share(post: Post, actor: Membership) -> bool:
+    """Employee sharing: a share on its author's own personal account is the employee's own speech,
+    not the workspace's, so no workflow (not even the contributors' rule) applies to it. Banned
+    words still block it: publishing.services.posts.post_save checks them for every post."""
+    if post.source != Post.Source.SHARE or post.author_id != actor.user_id:
+        return False
+    owners = {
+        target.account.personal_owner_id
+        for target in post.targets.exclude(status=Target.Status.CANCELLED).select_related("account")
+    }
+    return owners == {actor.user_id}
+
+
+def steps_for(post: Post, actor: Membership) -> list[dict[str, Any]]:
+    """The steps a post must pass. A post whose author or current editor may not publish to all
+    its accounts (contributors never may) always needs at least one approver."""
+    if _is_personal_share(post, actor):
+        return []
     steps: list[dict[str, Any]] = []
     for workflow in workflows_for(post):
         for step in workflow.steps.all():
             snapshot = _step_snapshot(step)
             if snapshot not in steps:
                 steps.append(snapshot)
-    may_not_publish = author.role == Membership.Role.CONTRIBUTOR or any(
-        account_level_for(membership=author, account=target.account) < AccountLevel.PUBLISH
-        for target in post.targets.exclude(status=Target.Status.CANCELLED).select_related("account")
+    people = [actor]
+    if post.author_id and post.author_id != actor.user_id:
+        author = Membership.objects.filter(workspace_id=post.workspace_id, user_id=post.author_id).first()
+        if author is not None:
+            people.append(author)
+    accounts = [
+        target.account for target in post.targets.exclude(status=Target.Status.CANCELLED).select_related("account")
+    ]
+    may_not_publish = any(
+        person.role == Membership.Role.CONTRIBUTOR
+        or any(account_level_for(membership=person, account=account) < AccountLevel.PUBLISH for account in accounts)
+        for person in people
     )
     if not steps and may_not_publish:
         steps.append(
@@ -165,7 +189,7 @@ def approval_sync(*, post: Post, membership: Membership, submit: bool, publish_o
     pending = ApprovalRequest.objects.select_for_update().filter(post=post, status=ApprovalRequest.Status.PENDING)
     previous = (
         ApprovalRequest.objects.filter(post=post, status=ApprovalRequest.Status.APPROVED)
-        .order_by("-decided_at")
+        .order_by("-decided_at", "-pk")
         .first()
     )
     was_approved = bool(post.approved_hash)
@@ -413,6 +437,13 @@ def review_link_create(
         raise ValidationError(_("Choose at least one post to review."))
     if any(request.workspace_id != workspace.pk for request in requests):
         raise PermissionDenied
+    email = email.strip().lower()
+    for request in requests:
+        step = request.step
+        if not step or step["kind"] != ApprovalStep.Kind.EXTERNAL or email not in step["emails"]:
+            raise ValidationError(
+                _("%(email)s is not a reviewer of “%(post)s” at this step.") % {"email": email, "post": request.post}
+            )
     link = ReviewLink.objects.create(
         workspace=workspace,
         email=email.strip().lower(),
@@ -448,8 +479,9 @@ def _send_review_link(link_id: int, url: str) -> None:
     )
 
 
-def review_link_open(*, token: str, http_request: HttpRequest | None = None) -> ReviewLink:
-    """The link a token names, if it is genuine, unexpired and not revoked; every use is audited."""
+def review_link_open(*, token: str, http_request: HttpRequest | None = None, count_use: bool = True) -> ReviewLink:
+    """The link a token names, if it is genuine, unexpired and not revoked; every use is audited
+    (`count_use` False only for the pictures a page shows, not a use of its own)."""
     try:
         data = signing.loads(token, salt=REVIEW_LINK_SALT, max_age=timedelta(days=REVIEW_LINK_DAYS))
     except signing.BadSignature as error:
@@ -457,6 +489,8 @@ def review_link_open(*, token: str, http_request: HttpRequest | None = None) -> 
     link = ReviewLink.objects.select_related("workspace").filter(pk=data.get("link")).first()
     if link is None or link.revoked or link.expires_at < timezone.now():
         raise PermissionDenied
+    if not count_use:
+        return link
     ReviewLink.objects.filter(pk=link.pk).update(uses=link.uses + 1, last_used_at=timezone.now())
     audit_record(
         action=AuditEvent.Action.REVIEW_LINK_USED,

@@ -122,6 +122,10 @@ def word_rule_create(*, workspace: Workspace, phrase: str, level: str, note: str
     return rule
 
 
+def word_rule_delete(*, rule: WordRule) -> None:
+    rule.delete()
+
+
 def sanitize_policy(html: str) -> str:
     """The guidelines' rich text with only harmless formatting left; links get rel=noopener nofollow."""
     return nh3.clean(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from collaboration.models import Notification
-from tests.access import ALL_MEMBERS, KwargsBuilder, Matrix, cases, check_access, check_post_only
+from tests.access import ADMINS, ALL_MEMBERS, PUBLISHERS, KwargsBuilder, Matrix, cases, check_access, check_post_only
 from tests.access import slug_kwargs as _slug
 from tests.fixtures import Personas
 
@@ -29,7 +29,81 @@ def _notification_of(persona: str) -> KwargsBuilder:
     return build
 
 
+def _post_in_review(p: Personas):
+    from publishing.services.posts import PostInput, When, post_save
+    from tests.factories import make_connected_account
+
+    account = make_connected_account(p.workspace)
+    return post_save(
+        membership=p.membership(p.contributor),
+        data=PostInput(text="Please approve", accounts=[account]),
+        when=When.NOW,
+    )
+
+
+def _approval(p: Personas) -> dict[str, object]:
+    post = _post_in_review(p)
+    return {"slug": p.workspace.slug, "request_id": post.approval_requests.get().pk}
+
+
+def _post_kwargs(p: Personas) -> dict[str, object]:
+    return {"slug": p.workspace.slug, "post_id": _post_in_review(p).pk}
+
+
+def _workflow(p: Personas) -> dict[str, object]:
+    from collaboration.models import ApprovalWorkflow
+
+    return {
+        "slug": p.workspace.slug,
+        "workflow_id": ApprovalWorkflow.objects.create(workspace=p.workspace, name="W").pk,
+    }
+
+
+def _comment_of(persona: str) -> KwargsBuilder:
+    """A comment written by `persona` (the owner's for anonymous visitors and outsiders)."""
+
+    def build(p: Personas) -> dict[str, object]:
+        from collaboration.services.conversation import comment_add
+
+        author = p.by_name(persona)
+        member = p.membership(author) if author is not None and persona != "outsider" else p.membership(p.owner)
+        comment = comment_add(post=_post_in_review(p), author=member, body="Looks good")
+        return {"slug": p.workspace.slug, "comment_id": comment.pk}
+
+    return build
+
+
+def _review_link_data(p: Personas, kwargs: dict[str, object]) -> dict[str, object]:
+    return {"email": "client@example.com", "requests": []}
+
+
+_WORKFLOW_POST = {
+    "name": "Legal",
+    "scope": "default",
+    "steps-TOTAL_FORMS": "1",
+    "steps-INITIAL_FORMS": "0",
+    "steps-0-kind": "role",
+    "steps-0-role": "admin",
+    "steps-0-rule": "any",
+}
+
+
 MATRIX: Matrix = {
+    "collaboration:approvals": (_slug, {"get": (ALL_MEMBERS, {})}),
+    # The contributor wrote the post: an author never approves their own; viewers never approve.
+    "collaboration:approval-decide": (_approval, {"post": ({"owner", "admin", "editor"}, {"decision": "approve"})}),
+    "collaboration:review-link-send": (_slug, {"post": (PUBLISHERS, _review_link_data)}),
+    "collaboration:workflows": (_slug, {"get": (ALL_MEMBERS, {})}),
+    "collaboration:workflow-new": (_slug, {"get": (ADMINS, {}), "post": (ADMINS, _WORKFLOW_POST)}),
+    "collaboration:workflow-edit": (
+        _workflow,
+        {"get": (ADMINS, {}), "post": (ADMINS, {**_WORKFLOW_POST, "name": "W2"})},
+    ),
+    "collaboration:workflow-delete": (_workflow, {"post": (ADMINS, {})}),
+    # Everyone who can see a post may comment on it; only the author changes a comment.
+    "collaboration:comment-add": (_post_kwargs, {"post": (ALL_MEMBERS, {"body": "Nice"})}),
+    "collaboration:comment-edit": (_comment_of("owner"), {"post": (ALL_MEMBERS, {"body": "Better"})}),
+    "collaboration:comment-delete": (_comment_of("owner"), {"post": (ALL_MEMBERS, {})}),
     "collaboration:notification-list": (_slug, {"get": (ALL_MEMBERS, {})}),
     "collaboration:notification-mark-all-read": (_slug, {"post": (ALL_MEMBERS, {})}),
     "collaboration:notification-open": (_notification_of("owner"), {"post": (ALL_MEMBERS, {})}),
@@ -39,6 +113,8 @@ MATRIX: Matrix = {
 # notifications only (a teammate's is a 404, tested in test_notifications.py).
 PER_PERSONA: dict[str, Callable[[str], KwargsBuilder]] = {
     "collaboration:notification-open": _notification_of,
+    "collaboration:comment-edit": _comment_of,
+    "collaboration:comment-delete": _comment_of,
 }
 
 

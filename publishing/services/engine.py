@@ -128,11 +128,20 @@ def _hold_reason(target: Target, *, now: datetime, global_paused: bool) -> str:
     account = target.account
     if not account.is_connected or account.needs_reconnect or not account.credentials_encrypted:
         return Target.HoldReason.ACCOUNT
+    if target.post.approval_required and not _still_approved(target.post):
+        return Target.HoldReason.NOT_APPROVED
     # Retries are exempt: their lateness comes from the network, not from smm being down.
     grace = timedelta(minutes=policy.late_grace_minutes if policy is not None else 15)
     if target.status == Target.Status.SCHEDULED and target.scheduled_at and now - target.scheduled_at > grace:
         return Target.HoldReason.LATE
     return ""
+
+
+def _still_approved(post: Post) -> bool:
+    """The approval on record covers exactly what would go out now (content, accounts, times)."""
+    from publishing.services.snapshots import post_content_hash
+
+    return bool(post.approved_hash) and post.approved_hash == post_content_hash(post)
 
 
 def _policy(target: Target) -> PublishingSettings | None:

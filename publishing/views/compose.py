@@ -63,6 +63,8 @@ def _media_choices(membership: Membership, chosen: list[int]) -> list[MediaAsset
 def _success_message(post: Post, when: str) -> str:
     if when == When.DRAFT:
         return _("Draft saved.")
+    if post.status == Post.Status.IN_REVIEW:
+        return _("Sent for approval. It is scheduled once it is approved.")
     if when == When.NOW:
         return _("Publishing now. Follow it on this page.")
     times = sorted({t.scheduled_at for t in post.targets.all() if t.scheduled_at})
@@ -126,11 +128,16 @@ def _checks_for(membership: Membership, form: ComposeForm, post: Post | None) ->
 
 def _checks_context(membership: Membership, data: posts.PostInput, post_id: int | None) -> dict[str, Any]:
     """The per-account verdicts and previews for a post as it is written now (valid or not)."""
+    from collaboration.services.rules import word_hits
+
     checks = posts.check_post(workspace_id=membership.workspace_id, data=data) if data.accounts else {}
     duplicates = posts.post_duplicates(workspace_id=membership.workspace_id, data=data, exclude_post_id=post_id)
+    texts = [data.text, *data.network_texts.values(), data.content_warning]
+    words = word_hits(workspace_id=membership.workspace_id, texts=texts)
     return {
         "checks": list(checks.values()),
         "duplicates": duplicates,
+        "words": words,
         "media": list(data.media),
         "content_warning": data.content_warning,
     }

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from publishing import access as publishing_access
 from publishing.forms import PostFilterForm
-from publishing.models import Attempt, Target
+from publishing.models import Attempt, Post, Target
 from publishing.services import engine, posts
 from smm.accounts import access
 from smm.accounts.models import AccountLevel, Membership
@@ -82,8 +82,31 @@ def post_detail(request: HttpRequest, membership: Membership, post_id: int) -> H
         "targets": targets,
         "media": [item.asset for item in post.post_media.select_related("asset")],
         "can_edit": membership.can_draft and all(t.is_editable for t in targets),
+        **_collaboration_context(membership, post),
     }
     return render(request, "publishing/post_detail.html", context)
+
+
+def _collaboration_context(membership: Membership, post: Post) -> dict[str, object]:
+    """The approval panel and the timeline of comments and activity."""
+    from collaboration.forms import CommentForm
+    from collaboration.models import ApprovalDecision
+    from collaboration.services import approvals, conversation
+
+    approval = post.approval_requests.order_by("-created_at").first()
+    return {
+        "approval": approval,
+        "can_decide_approval": approval is not None and approvals.can_decide(membership, approval),
+        "approval_history": ApprovalDecision.objects.filter(request__post=post)
+        .select_related("user")
+        .order_by("-created_at")[:30],
+        "timeline": conversation.post_timeline(post),
+        "comment_form": CommentForm(),
+        "handles": sorted(
+            conversation.mention_handle(m.user)
+            for m in Membership.objects.filter(workspace_id=membership.workspace_id).select_related("user")
+        ),
+    }
 
 
 @access.workspace_view("can_draft")

@@ -140,6 +140,8 @@ USER_VIEWS = {
 PUBLIC_VIEWS = {
     "healthz",
     "short-link",
+    "review",
+    "review-media",
     "language-set",
     "accounts:login",
     "accounts:logout",
