@@ -62,3 +62,11 @@ def newsroom_digests_task() -> int:
 def newsroom_digest_task(workspace_id: int) -> None:
     """Send one workspace's weekly newsroom digest, unless it went out in the last six days."""
     newsroom_digest_send(workspace_id=workspace_id)
+
+
+@shared_task(ignore_result=True)
+def approvals_remind_and_expire_task() -> None:
+    """Hourly: remind approvers of requests waiting over a day (once a day), expire old requests."""
+    from collaboration.services.approvals import approvals_remind_and_expire
+
+    approvals_remind_and_expire()

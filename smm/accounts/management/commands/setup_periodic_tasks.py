@@ -11,10 +11,20 @@ SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
     "housekeeping": ("smm.accounts.tasks.housekeeping_task", {"minute": "17", "hour": "3"}),
     "accounts-refresh": ("smm.networks.tasks.accounts_refresh_task", {"minute": "5", "hour": "*/6"}),
     # The safety net under `manage.py run_publisher` (which ticks twice a second).
+    "approvals-remind-expire": ("collaboration.tasks.approvals_remind_and_expire_task", {"minute": "25"}),
     "publishing-tick": ("publishing.tasks.publisher_tick_task", {"minute": "*"}),
     "publishing-stale-imports": ("publishing.tasks.csv_imports_discard_stale_task", {"minute": "50", "hour": "3"}),
     "publishing-wall-times": ("publishing.tasks.targets_recompute_instants_task", {"minute": "40", "hour": "2"}),
     "publishing-feeds": ("publishing.tasks.feeds_poll_task", {"minute": "*/15"}),
+    # Notification e-mails for people who chose one a day; the newsroom's weekly digest on Mondays.
+    "collaboration-notification-digests": (
+        "collaboration.tasks.notification_digests_task",
+        {"minute": "0", "hour": "6"},
+    ),
+    "collaboration-newsroom-digests": (
+        "collaboration.tasks.newsroom_digests_task",
+        {"minute": "0", "hour": "6", "day_of_week": "1"},
+    ),
 }
 
 
