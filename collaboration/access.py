@@ -12,11 +12,13 @@ from collaboration.models import (
     Comment,
     Notification,
     Objective,
+    ShareSuggestion,
     Task,
     WordRule,
 )
 from smm.accounts.access import require
 from smm.accounts.models import Membership
+from smm.networks.models import ConnectedAccount
 
 
 def get_notification_for_member(membership: Membership, notification_id: int) -> Notification:
@@ -109,3 +111,28 @@ def get_task_to_complete(membership: Membership, task_id: int) -> Task:
     if not membership.can_draft and task.assignee_id != membership.user_id:
         raise PermissionDenied
     return task
+
+
+def get_share_suggestion_for_member(
+    membership: Membership, suggestion_id: int, *, write: bool = False
+) -> ShareSuggestion:
+    """A share-ready item of the member's workspace (404 otherwise; inactive ones only with `write`);
+    with `write`, only members who can publish (403)."""
+    suggestion = ShareSuggestion.objects.filter(workspace_id=membership.workspace_id, pk=suggestion_id).first()
+    if suggestion is None or not (suggestion.active or write):
+        raise Http404
+    if write:
+        require(membership, "can_publish")
+    return suggestion
+
+
+def get_personal_account_for_member(membership: Membership, account_id: int) -> ConnectedAccount:
+    """One of the member's own personal accounts (employee sharing); 404 for anyone else's, even an admin's."""
+    account = (
+        ConnectedAccount.objects.personal(user_id=membership.user_id, workspace_id=membership.workspace_id)
+        .filter(pk=account_id)
+        .first()
+    )
+    if account is None:
+        raise Http404
+    return account

@@ -8,27 +8,27 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from collaboration.selectors import open_task_count, unread_count
+from collaboration.selectors import navigation_counts
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
-    """On workspace pages only: the bell's link and the unread count.
+    """On workspace pages only: the bell's link and unread count, and the member's open tasks.
 
-    The count is a cached callable (templates call it), so it costs one COUNT query on pages
-    that show the bell and none on fragments or emails that do not."""
+    The counts are callables (templates call them) sharing one cached query: it costs one query on
+    pages that show the navigation bar, and none on fragments or emails that do not."""
     membership = getattr(request, "membership", None)
     if membership is None or not request.user.is_authenticated:
         return {}
+    counts = cache(partial(navigation_counts, request.user, membership.workspace))
+
+    def unread() -> int:
+        return counts().unread_notifications
+
+    def open_tasks() -> int:
+        return counts().open_tasks
+
     return {
         "notifications_url": reverse("collaboration:notification-list", args=[membership.workspace.slug]),
-        "notifications_unread_count": cache(partial(unread_count, request.user, membership.workspace)),
+        "notifications_unread_count": unread,
+        "open_tasks_count": open_tasks,
     }
-
-
-def tasks(request: HttpRequest) -> dict[str, Any]:
-    """On workspace pages only: how many open tasks are assigned to the member (the "Team work" badge),
-    as a cached callable like the bell's count, so pages that do not show it pay no query."""
-    membership = getattr(request, "membership", None)
-    if membership is None or not request.user.is_authenticated:
-        return {}
-    return {"open_tasks_count": cache(partial(open_task_count, request.user, membership.workspace))}

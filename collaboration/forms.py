@@ -6,6 +6,8 @@ from typing import Any, cast
 
 from django import forms
 from django.core.validators import validate_email
+from django.db.models import Field, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,9 @@ from collaboration.models import (
     Guidelines,
     NotificationPreference,
     Objective,
+    ShareSuggestion,
     Strategy,
+    Task,
     WordRule,
 )
 from collaboration.selectors import task_campaign_choices, task_post_choices
@@ -201,7 +205,8 @@ class GuidelinesForm(forms.ModelForm):
         model = Guidelines
         fields = ["policy_html", "voice", "disclosures"]
         widgets = {
-            "policy_html": forms.Textarea(attrs={"rows": 14}),
+            # static/js/policy-editor.js puts Trix over this text area, with the toolbar of this <template> id.
+            "policy_html": forms.Textarea(attrs={"rows": 14, "data-rich-text": "policy-toolbar"}),
             "voice": forms.Textarea(attrs={"rows": 4}),
             "disclosures": forms.Textarea(attrs={"rows": 3}),
         }
@@ -222,7 +227,9 @@ class WordRuleForm(forms.ModelForm):
 
 
 class WordTryForm(forms.Form):
-    text = forms.CharField(label=_("Try a text"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), strip=True)
+    text = forms.CharField(
+        label=_("Text to check"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class StrategySectionForm(forms.Form):
@@ -231,9 +238,10 @@ class StrategySectionForm(forms.Form):
     text = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args: Any, section: str, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=section, **kwargs)
+        kwargs.setdefault("prefix", section)
+        super().__init__(*args, **kwargs)
         self.section = section
-        self.fields["text"].label = Strategy._meta.get_field(section).verbose_name
+        self.fields["text"].label = cast(Field, Strategy._meta.get_field(section)).verbose_name
 
 
 class ObjectiveForm(forms.ModelForm):
@@ -251,16 +259,23 @@ class AudienceForm(forms.ModelForm):
 
 
 class ChannelPurposeForm(forms.Form):
+    """One account's purpose and audiences. The audiences come as a list, loaded once for every
+    account's form on the strategy page (a ModelMultipleChoiceField would query once per form)."""
+
     purpose = forms.CharField(
         label=_("What this channel is for"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    audiences = forms.ModelMultipleChoiceField(
-        label=_("Audiences"), queryset=Audience.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    audiences = forms.MultipleChoiceField(label=_("Audiences"), required=False, widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args: Any, audiences: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, audiences: list[Audience], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelMultipleChoiceField, self.fields["audiences"]).queryset = audiences
+        self.audience_by_id = {str(audience.pk): audience for audience in audiences}
+        cast(forms.MultipleChoiceField, self.fields["audiences"]).choices = [
+            (key, audience.name) for key, audience in self.audience_by_id.items()
+        ]
+
+    def clean_audiences(self) -> list[Audience]:
+        return [self.audience_by_id[key] for key in self.cleaned_data["audiences"]]
 
 
 # Tasks, notification e-mails, the newsroom digest ------------------------------------------------
@@ -311,18 +326,18 @@ class TaskForm(forms.Form):
         help_text=_("A page in smm, such as an inbox thread: copy its address from /w/ onwards."),
     )
 
-    def __init__(self, *args: Any, membership: Membership, task: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, membership: Membership, task: Task | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         workspace_id = membership.workspace_id
         assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
         assignee.queryset = User.objects.filter(memberships__workspace_id=workspace_id, is_active=True).order_by(
-            "full_name", "email"
+            Lower(Coalesce(NullIf("full_name", Value("")), "email"))  # by the name shown
         )
         campaign = cast(forms.ModelChoiceField, self.fields["campaign"])
         campaign.queryset = task_campaign_choices(workspace_id, keep=task.campaign_id if task else None)
         # A task may link to a post on an account this member cannot see: the member cannot change
         # that link, and does not learn the post's text from the choices.
-        self.keeps_hidden_post = bool(task and task.post_id and not task.post_visible)
+        self.keeps_hidden_post = bool(task and task.post_id and not getattr(task, "post_visible", False))
         if self.keeps_hidden_post:
             del self.fields["post"]
         else:
@@ -356,7 +371,9 @@ class TaskForm(forms.Form):
 
 class NotificationPreferenceForm(forms.Form):
     email = forms.ChoiceField(
-        label=_("E-mail me"), choices=NotificationPreference.Email.choices, widget=forms.RadioSelect
+        label=_("E-mail me"),
+        choices=NotificationPreference.Email.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
 
 
@@ -388,3 +405,35 @@ class NewsroomDigestForm(forms.Form):
         if data.get("enabled") and "recipients" in data and not data["recipients"]:
             self.add_error("recipients", _("Add at least one recipient, or turn the digest off."))
         return data
+
+
+# Employee sharing --------------------------------------------------------------------------------
+class ShareLinkForm(forms.ModelForm):
+    """A link (an article, a job advert) for staff to share, with a suggested text."""
+
+    url = forms.URLField(label=_("Link"), max_length=1000, assume_scheme="https")
+
+    class Meta:
+        model = ShareSuggestion
+        fields = ["url", "title", "suggested_text"]
+        widgets = {"suggested_text": forms.Textarea(attrs={"rows": 3})}
+
+
+class ShareForm(forms.Form):
+    """One member's share of an item: the text as they edited it, and (to publish) one of their accounts."""
+
+    text = forms.CharField(label=_("Your text"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 4}))
+    # Plain choices, not a queryset: the sharing page renders this form once per item.
+    account = forms.TypedChoiceField(label=_("Share to"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, accounts: list[ConnectedAccount], require_account: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.accounts = {account.pk: account for account in accounts}
+        field = cast(forms.TypedChoiceField, self.fields["account"])
+        field.choices = [(account.pk, str(account)) for account in accounts]
+        field.required = require_account
+        field.error_messages["required"] = _("Choose one of your accounts to share to.")
+
+    def clean_account(self) -> ConnectedAccount | None:
+        chosen = self.cleaned_data.get("account")
+        return self.accounts.get(chosen) if chosen is not None else None

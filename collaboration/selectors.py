@@ -5,15 +5,24 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from collaboration.models import NewsroomDigest, Notification, NotificationPreference, Objective, Task
+from collaboration.models import (
+    NewsroomDigest,
+    Notification,
+    NotificationPreference,
+    Objective,
+    ShareSuggestion,
+    Task,
+)
 from publishing.models import Campaign, Post, Target
 from smm.accounts.models import Membership, User, Workspace
+from smm.networks.models import ConnectedAccount
 
 
 def unread_count(user: User, workspace: Workspace | None = None) -> int:
@@ -37,12 +46,35 @@ def notification_email_mode(user: User) -> str:
     return mode or NotificationPreference.Email.IMMEDIATE
 
 
+@dataclass(frozen=True)
+class NavigationCounts:
+    unread_notifications: int
+    open_tasks: int
+
+
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    # order_by() drops the model's default ordering, which would otherwise join the GROUP BY.
+    rows = queryset.order_by().values("workspace_id").annotate(number=Count("pk")).values("number")[:1]
+    return Coalesce(Subquery(rows), 0)
+
+
+def navigation_counts(user: User, workspace: Workspace) -> NavigationCounts:
+    """The navigation bar's numbers on a workspace page in one query: the user's unread notifications
+    (the bell) and the open tasks assigned to them (the "Team work" badge)."""
+    row = (
+        Workspace.objects.filter(pk=workspace.pk)
+        .values(
+            unread_count=_count(Notification.objects.unread().filter(recipient=user, workspace=OuterRef("pk"))),
+            open_task_count=_count(
+                Task.objects.filter(assignee=user, status=Task.Status.OPEN, workspace=OuterRef("pk"))
+            ),
+        )
+        .first()
+    )
+    return NavigationCounts(row["unread_count"], row["open_task_count"]) if row else NavigationCounts(0, 0)
+
+
 # Tasks -------------------------------------------------------------------------------------------
-def open_task_count(user: User, workspace: Workspace) -> int:
-    """How many open tasks of the workspace are assigned to the user: one COUNT query (navigation badge)."""
-    return Task.objects.filter(workspace=workspace, assignee=user, status=Task.Status.OPEN).count()
-
-
 def tasks_for_member(membership: Membership) -> QuerySet[Task]:
     """The workspace's tasks (every member sees them all), each with `post_visible`: whether the member
     may see its linked post (a post on an account the member cannot view is not shown to them)."""
@@ -93,11 +125,6 @@ class NewsroomPost:
     post: Post
     targets: list[Target]
 
-    @property
-    def at(self) -> datetime | None:
-        target = self.targets[0]
-        return target.published_at or target.scheduled_at
-
 
 @dataclass(frozen=True)
 class Newsroom:
@@ -105,6 +132,7 @@ class Newsroom:
     scheduled: list[NewsroomPost]
     published: list[NewsroomPost]
     objectives: list[Objective]
+    today: date  # in the workspace's time zone: campaigns from today on are "running or coming"
     # Notable mentions come from listening, which is not built yet: always empty for now, and the
     # page and the e-mail show no section for it until there is something to show.
     mentions: Sequence[Any] = field(default_factory=tuple)
@@ -158,6 +186,7 @@ def newsroom(
         scheduled=_by_post(list(scheduled)),
         published=_by_post(list(published)),
         objectives=list(Objective.objects.filter(workspace=workspace)),
+        today=today,
         ahead_days=ahead_days,
         back_days=back_days,
     )
@@ -166,3 +195,41 @@ def newsroom(
 def newsroom_digest_settings(workspace: Workspace) -> NewsroomDigest:
     """The workspace's digest settings; an unsaved default (off, nobody) until an admin saves them."""
     return NewsroomDigest.objects.filter(workspace=workspace).first() or NewsroomDigest(workspace=workspace)
+
+
+# Employee sharing --------------------------------------------------------------------------------
+def personal_accounts(membership: Membership) -> list[ConnectedAccount]:
+    """The member's own accounts for sharing in this workspace (nobody else's, ever)."""
+    return list(ConnectedAccount.objects.personal(user_id=membership.user_id, workspace_id=membership.workspace_id))
+
+
+def share_suggestions(membership: Membership) -> list[ShareSuggestion]:
+    """The active share-ready items, newest first, each with its counts (`copies`, `published`, and
+    `published_ok`: published shares whose post went out) and `mine`: the member's own published
+    shares, with their accounts and the post's targets (for the outcome). A fixed number of queries."""
+    from django.db.models import Count, Prefetch
+
+    from collaboration.models import Share
+
+    kinds = Share.Kind
+    mine = (
+        Share.objects.filter(user_id=membership.user_id, kind=kinds.PUBLISHED)
+        .select_related("account")
+        .prefetch_related("post__targets")
+        .order_by("-created_at", "-pk")
+    )
+    return list(
+        ShareSuggestion.objects.filter(workspace_id=membership.workspace_id, active=True)
+        .select_related("created_by", "post")
+        .annotate(
+            copies=Count("shares", filter=Q(shares__kind=kinds.COPIED), distinct=True),
+            published=Count("shares", filter=Q(shares__kind=kinds.PUBLISHED), distinct=True),
+            published_ok=Count(
+                "shares",
+                filter=Q(shares__kind=kinds.PUBLISHED, shares__post__targets__status=Target.Status.PUBLISHED),
+                distinct=True,
+            ),
+        )
+        .prefetch_related(Prefetch("shares", queryset=mine, to_attr="mine"))
+        .order_by("-created_at", "-pk")
+    )

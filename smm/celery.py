@@ -1,7 +1,6 @@
 """The Celery app. Periodic schedules live in `manage.py setup_periodic_tasks`, not here."""
 
 import os
-
 from typing import Any
 
 from celery import Celery

@@ -232,6 +232,9 @@ else:
         "data_folder_out": str(BROKER_FOLDER),
         "control_folder": str(BROKER_FOLDER / "control"),
         "store_processed": False,
+        # kombu polls the folder; its default of once a second adds up to a second to every
+        # publish and caps a worker at a few messages a second (the crash test's leases expired).
+        "polling_interval": 0.1,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -40,3 +40,17 @@ def make_connected_account(
     account.config = {"instance_url": "https://mastodon.example", "account_id": "1"}
     account.save()
     return account
+
+
+def make_personal_account(workspace: Workspace, owner: User, handle: str | None = None) -> ConnectedAccount:
+    """A member's own Mastodon account for employee sharing, with (fake) access keys."""
+    account = ConnectedAccount(
+        workspace=workspace,
+        network="mastodon",
+        handle=handle or f"@person{next(_numbers)}@mastodon.example",
+        personal_owner=owner,
+        config={"instance_url": "https://mastodon.example", "account_id": "1"},
+    )
+    account.set_credentials({"access_token": "fake-token"})
+    account.save()
+    return account

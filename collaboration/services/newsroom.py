@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ DIGEST_BACK_DAYS = 7
 
 
 def newsroom_digest_update(
-    *, membership: Membership, enabled: bool, recipients: list[str], request: object = None
+    *, membership: Membership, enabled: bool, recipients: list[str], request: HttpRequest | None = None
 ) -> NewsroomDigest:
     """Save who gets the weekly digest (workspace admins only); the change is audited, because it decides
     who outside smm reads about the workspace's plans."""
@@ -59,7 +60,7 @@ def newsroom_digest_update(
                 workspace=membership.workspace,
                 target=str(_("Newsroom digest")),
                 data=changed,
-                request=request,  # type: ignore[arg-type]
+                request=request,
             )
     return digest
 
@@ -98,7 +99,8 @@ def newsroom_digest_send(*, workspace_id: int, now: datetime | None = None) -> i
     now = now or timezone.now()
     with transaction.atomic():
         digest = (
-            NewsroomDigest.objects.select_for_update(skip_locked=True)
+            # Locks the digest row only, not the workspace joined to it.
+            NewsroomDigest.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("workspace")
             .filter(workspace_id=workspace_id, enabled=True)
             .first()

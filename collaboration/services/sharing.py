@@ -22,7 +22,9 @@ from smm.networks.registry import adapter_class, is_enabled
 
 TITLE_LENGTH = 80
 # A share that ended in one of these may be tried again; any other means it is out or on its way.
-RETRYABLE = (Target.Status.FAILED, Target.Status.CANCELLED)
+# Held (the workspace paused, the account needs reconnecting) counts: nobody can see a personal
+# share on the held page to send it on, so only sharing again gets it out.
+RETRYABLE = (Target.Status.FAILED, Target.Status.CANCELLED, Target.Status.HELD)
 
 
 def can_share_to(account: ConnectedAccount) -> bool:
@@ -32,6 +34,14 @@ def can_share_to(account: ConnectedAccount) -> bool:
         and is_enabled(account.network)
         and Capability.PUBLISH_TEXT in adapter_class(account.network).capabilities
     )
+
+
+def share_text(suggestion: ShareSuggestion) -> str:
+    """The text offered for sharing: the suggested text, with the item's link if the text lacks it."""
+    text = suggestion.suggested_text.strip()
+    if suggestion.url and suggestion.url not in text:
+        return f"{text}\n\n{suggestion.url}" if text else suggestion.url
+    return text
 
 
 def _require_publisher(membership: Membership) -> None:

@@ -71,13 +71,29 @@ def objective_move(*, objective: Objective, offset: int) -> None:
         Objective.objects.bulk_update(objectives, ["position"])
 
 
+def _guard_audience_name(*, workspace_id: int, name: str, audience_id: int | None = None) -> None:
+    others = Audience.objects.filter(workspace_id=workspace_id, name__iexact=name)
+    if audience_id is not None:
+        others = others.exclude(pk=audience_id)
+    if others.exists():
+        raise ValidationError({"name": _("“%(name)s” is already a target audience.") % {"name": name}})
+
+
 def audience_create(*, workspace: Workspace, name: str, description: str = "") -> Audience:
     name = name.strip()
-    if Audience.objects.filter(workspace=workspace, name__iexact=name).exists():
-        raise ValidationError({"name": _("“%(name)s” is already a target audience.") % {"name": name}})
+    _guard_audience_name(workspace_id=workspace.pk, name=name)
     audience = Audience(workspace=workspace, name=name, description=description.strip())
     audience.full_clean()
     audience.save()
+    return audience
+
+
+def audience_update(*, audience: Audience, name: str, description: str = "") -> Audience:
+    audience.name = name.strip()
+    audience.description = description.strip()
+    _guard_audience_name(workspace_id=audience.workspace_id, name=audience.name, audience_id=audience.pk)
+    audience.full_clean()
+    audience.save(update_fields=["name", "description"])
     return audience
 
 

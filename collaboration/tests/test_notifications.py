@@ -226,9 +226,10 @@ def test_the_list_page_costs_a_fixed_number_of_queries(client, personas: Persona
     for _number in range(30):
         _send(personas, personas.owner)
     client.force_login(personas.owner)
-    # session, user, two 2FA device checks, membership, paginator count, workspace switcher, bell
-    # count, publishing pause banner, page rows: the same for any number of notifications.
-    with django_assert_num_queries(10):
+    # session, user, two 2FA device checks, membership, paginator count, workspace switcher, bell and
+    # open-tasks counts (one query), publishing pause banner, page rows, the e-mail preference: the
+    # same for any number of notifications.
+    with django_assert_num_queries(11):
         response = client.get(_list_url(personas))
     assert response.status_code == 200
     assert "Page 1 of 2" in response.content.decode()

@@ -23,7 +23,10 @@ from smm.accounts.models import Membership
 @require_GET
 def guidelines(request: HttpRequest, membership: Membership) -> HttpResponse:
     current = Guidelines.objects.filter(workspace_id=membership.workspace_id).select_related("updated_by").first()
-    return render(request, "collaboration/guidelines.html", {"guidelines": current})
+    # guidelines_update sanitised the policy when it was saved. Cleaning it again here keeps a row written
+    # any other way (the shell, a data migration, an older bug) from putting script on the page.
+    policy_html = rules.sanitize_policy(current.policy_html) if current else ""
+    return render(request, "collaboration/guidelines.html", {"guidelines": current, "policy_html": policy_html})
 
 
 @access.workspace_view("can_change_settings")

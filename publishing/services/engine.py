@@ -651,6 +651,9 @@ def publisher_tick(*, maintenance: bool = True) -> int:
 def _recipients(target: Target) -> list[User]:
     from collaboration.services import workspace_admins
 
+    if target.account.personal_owner_id:
+        # A member's own share on their personal account: only they hear about it.
+        return [target.post.author] if target.post.author is not None else []
     people = {user.pk: user for user in workspace_admins(target.post.workspace)}
     if target.post.author is not None:
         people.setdefault(target.post.author.pk, target.post.author)
@@ -665,6 +668,8 @@ def _notify(target_id: int, what: str) -> None:
     if target is None:
         return
     url = reverse("publishing:post-detail", args=[target.post.workspace.slug, target.post_id])
+    if target.account.personal_owner_id:
+        url = reverse("collaboration:sharing", args=[target.post.workspace.slug])
     values = {"account": str(target.account), "post": str(target.post), "error": target.last_error}
     if what == "failed":
         kind = Notification.Kind.PUBLISH_FAILED

@@ -200,6 +200,11 @@ def post_save(
         raise ValidationError(_("Choose at least one account."))
     data.accounts = accounts
     _require_level(membership, accounts, AccountLevel.DRAFT)
+    if any(account.personal_owner_id for account in accounts) and (
+        source != Post.Source.SHARE or post is not None or len(accounts) > 1
+    ):
+        # A member's personal account (employee sharing) takes only that member's new shares, alone.
+        raise PermissionDenied
     if when != When.DRAFT:
         problems = [
             f"{check.account}: {issue.message}"

@@ -52,7 +52,9 @@ def _lease(target: Target) -> datetime:
 
 def _use_fake_network(monkeypatch) -> None:
     """Point the engine at the fake network again (after monkeypatch.undo())."""
-    monkeypatch.setattr("publishing.services.engine.adapter_for", lambda account: FakeAdapter(credentials={}, config={}))
+    monkeypatch.setattr(
+        "publishing.services.engine.adapter_for", lambda account: FakeAdapter(credentials={}, config={})
+    )
     monkeypatch.setattr("publishing.services.engine.adapter_class", lambda network: FakeAdapter)
 
 
@@ -384,11 +386,13 @@ def test_a_lost_reconcile_task_is_dispatched_again_after_the_lease(
     with django_capture_on_commit_callbacks(execute=True):
         assert engine.targets_reconcile_dispatch() == 1
     assert lost == [target.pk]
-    clock.move_to(target.due_at + timedelta(seconds=30), tick=False)
+    dispatched_at = target.due_at
+    assert dispatched_at is not None
+    clock.move_to(dispatched_at + timedelta(seconds=30), tick=False)
     assert engine.targets_reconcile_dispatch() == 0  # the check still owns it
     monkeypatch.undo()
     _use_fake_network(monkeypatch)
-    clock.move_to(target.due_at + timedelta(seconds=61), tick=False)
+    clock.move_to(dispatched_at + timedelta(seconds=61), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert engine.targets_reconcile_dispatch() == 1
     target.refresh_from_db()
@@ -404,6 +408,7 @@ def test_a_task_that_arrives_after_its_lease_gives_the_target_back_unsent(
     clock.move_to(DUE, tick=False)
     engine.targets_claim_due()
     target = post.targets.get()
+    assert target.lease_expires_at is not None
     clock.move_to(target.lease_expires_at + timedelta(seconds=1), tick=False)  # the message was stuck
     assert engine.attempt_run(attempt_id=Attempt.objects.get(target=target).pk) == "expired"
     assert not fake_network.drafts
@@ -462,6 +467,7 @@ def test_claims_stop_at_the_in_flight_limit(
     assert engine.targets_claim_due(now=DUE + timedelta(seconds=1)) == 2
     assert engine.targets_claim_due(now=DUE + timedelta(seconds=1)) == 0  # the workers are behind
     attempt = Attempt.objects.filter(target__status=Target.Status.PUBLISHING).first()
+    assert attempt is not None
     clock.move_to(DUE + timedelta(seconds=2), tick=False)
     assert engine.attempt_run(attempt_id=attempt.pk) == "published"
     assert engine.targets_claim_due(now=DUE + timedelta(seconds=3)) == 1
@@ -477,6 +483,7 @@ def test_a_call_gets_a_whole_lease_however_long_its_task_waited(
     engine.targets_claim_due()
     target = post.targets.get()
     claim_lease_ends = target.lease_expires_at
+    assert claim_lease_ends is not None
     clock.move_to(claim_lease_ends - timedelta(seconds=1), tick=False)  # the task waited in the queue
     recovered_during_the_call: list[int] = []
     publish = FakeAdapter.publish

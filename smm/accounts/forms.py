@@ -185,3 +185,17 @@ class AuditFilterForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     next = forms.CharField(required=False)
+
+
+class AgencyForm(forms.Form):
+    """Mark a member as from an outside agency; the "clear" button marks them as staff again."""
+
+    agency = forms.CharField(
+        label=_("Outside agency"),
+        max_length=100,
+        required=False,
+        help_text=_("The agency's name, if this member is not staff. Leave empty for staff."),
+    )
+
+    def clean_agency(self) -> str:
+        return "" if self.data.get("clear") else " ".join(self.cleaned_data["agency"].split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from smm.accounts.models import AccountLevel, AccountPermission, Membership
@@ -26,9 +27,25 @@ class AccountAccess:
 
 def account_access_for_member(membership: Membership) -> list[AccountAccess]:
     """Every account of the member's workspace with the member's explicit and effective level."""
-    explicit = dict(AccountPermission.objects.filter(membership=membership).values_list("account_id", "level"))
-    accounts = ConnectedAccount.objects.for_workspace(membership.workspace_id)
-    return [AccountAccess(account, membership, explicit.get(account.pk)) for account in accounts]
+    return account_access_for_members([membership])[membership.pk]
+
+
+def account_access_for_members(memberships: Sequence[Membership]) -> dict[int, list[AccountAccess]]:
+    """account_access_for_member for several members of one workspace (a page of the team list), by
+    membership id, in two queries however many members there are."""
+    if not memberships:
+        return {}
+    explicit: dict[int, dict[int, int]] = {membership.pk: {} for membership in memberships}
+    permissions = AccountPermission.objects.filter(membership__in=[membership.pk for membership in memberships])
+    for membership_id, account_id, level in permissions.values_list("membership_id", "account_id", "level"):
+        explicit[membership_id][account_id] = level
+    accounts = list(ConnectedAccount.objects.for_workspace(memberships[0].workspace_id))
+    return {
+        membership.pk: [
+            AccountAccess(account, membership, explicit[membership.pk].get(account.pk)) for account in accounts
+        ]
+        for membership in memberships
+    }
 
 
 def account_access_for_account(account: ConnectedAccount) -> list[AccountAccess]:

@@ -165,6 +165,32 @@ def membership_change_role(
     return membership
 
 
+def membership_set_agency(
+    *, membership: Membership, agency: str, actor_membership: Membership, request: HttpRequest | None = None
+) -> Membership:
+    """Mark a member as from an outside agency (its name) or as staff (empty); audited with the member actions."""
+    agency = " ".join(agency.split())
+    _guard_can_manage(actor_membership=actor_membership, membership=membership)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("user", "workspace").get(pk=membership.pk)
+        old_agency = membership.agency
+        if agency == old_agency:
+            return membership
+        membership.agency = agency
+        membership.full_clean()
+        membership.save(update_fields=["agency"])
+        # No action of its own: it is a change to the member, like a role. "changes" makes the log say what changed.
+        audit_record(
+            action=AuditEvent.Action.MEMBER_ROLE_CHANGED,
+            actor=actor_membership.user,
+            workspace=membership.workspace,
+            target=membership.user.email,
+            data={"agency": agency, "changes": {"agency": {"from": old_agency, "to": agency}}},
+            request=request,
+        )
+    return membership
+
+
 def membership_remove(
     *, membership: Membership, actor_membership: Membership, request: HttpRequest | None = None
 ) -> None:
@@ -191,6 +217,11 @@ def membership_remove(
 
 def account_level_for(*, membership: Membership, account: ConnectedAccount) -> int:
     """The effective level: the explicit permission if any, else the role's default, within the cap."""
+    if account.personal_owner_id is not None:
+        # A member's personal account (employee sharing) is theirs alone, whatever their role (a
+        # viewer shares too): no role, explicit permission or workspace admin reaches it.
+        is_owner = account.personal_owner_id == membership.user_id and account.workspace_id == membership.workspace_id
+        return AccountLevel.MANAGE if is_owner else AccountLevel.NONE
     explicit = AccountPermission.objects.filter(membership=membership, account=account).first()
     level = explicit.level if explicit else membership.default_account_level
     return min(level, membership.max_account_level)

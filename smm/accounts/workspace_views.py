@@ -15,11 +15,12 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from smm.accounts import access, services
 from smm.accounts.forms import (
     AccountLevelForm,
+    AgencyForm,
     AuditFilterForm,
     InvitationForm,
     RoleForm,
@@ -27,7 +28,12 @@ from smm.accounts.forms import (
     WorkspaceForm,
 )
 from smm.accounts.models import AccountLevel, AuditEvent, Invitation, Membership, User
-from smm.accounts.selectors import account_access_for_account, account_access_for_member, visible_accounts
+from smm.accounts.selectors import (
+    account_access_for_account,
+    account_access_for_member,
+    account_access_for_members,
+    visible_accounts,
+)
 
 PAGE_SIZE = 50
 
@@ -106,12 +112,36 @@ def _publishing_summary(membership: Membership) -> dict[str, Any]:
     }
 
 
+def _members_page(membership: Membership, page_number: Any) -> dict[str, Any]:
+    """A page of the team list: each member with the accounts they may use and at what level.
+
+    A bounded number of queries whatever the page size. Members who do not manage the team see
+    only the accounts they may see themselves.
+    """
+    queryset = Membership.objects.filter(workspace=membership.workspace).select_related("user").order_by("user__email")
+    page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
+    access_by_member = account_access_for_members([*page.object_list, membership])
+    mine = {row.account.pk for row in access_by_member[membership.pk] if row.effective >= AccountLevel.VIEW}
+    rows = [
+        (
+            member,
+            [
+                row
+                for row in access_by_member[member.pk]
+                if row.effective >= AccountLevel.VIEW
+                and row.account.is_connected
+                and (membership.can_manage_members or row.account.pk in mine)
+            ],
+        )
+        for member in page.object_list
+    ]
+    return {"page": page, "rows": rows}
+
+
 @access.workspace_view()
 def members(request: HttpRequest, membership: Membership) -> HttpResponse:
     workspace = membership.workspace
-    queryset = Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__email")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {"page": page}
+    context = _members_page(membership, request.GET.get("page"))
     if membership.can_manage_members:
         context["invitations"] = Invitation.objects.open().filter(workspace=workspace).select_related("invited_by")
         context["form"] = InvitationForm(actor=membership)
@@ -138,9 +168,8 @@ def invitation_create(request: HttpRequest, membership: Membership) -> HttpRespo
             return redirect("workspace-members", slug=membership.workspace.slug)
     # Re-render the members page with the invitation form and what was typed, never losing it.
     workspace = membership.workspace
-    queryset = Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__email")
     context = {
-        "page": Paginator(queryset, PAGE_SIZE).get_page(1),
+        **_members_page(membership, 1),
         "invitations": Invitation.objects.open().filter(workspace=workspace).select_related("invited_by"),
         "form": form,
     }
@@ -170,8 +199,31 @@ def invitation_revoke(request: HttpRequest, membership: Membership, invitation_i
 
 
 @access.workspace_view("can_manage_members")
+@require_http_methods(["GET", "POST"])
 def member_detail(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
+    """One member's role, outside agency and account levels; a POST here sets the agency."""
     member = access.get_member_for_manager(membership, member_id)
+    agency_form = AgencyForm(request.POST or None, initial={"agency": member.agency})
+    if request.method == "POST" and agency_form.is_valid():
+        try:
+            member = services.membership_set_agency(
+                membership=member,
+                agency=agency_form.cleaned_data["agency"],
+                actor_membership=membership,
+                request=request,
+            )
+        except ValidationError as error:
+            _add_errors(agency_form, error)
+        else:
+            if member.agency:
+                message = _("%(name)s is marked as from the outside agency %(agency)s.") % {
+                    "name": member.user.display_name,
+                    "agency": member.agency,
+                }
+            else:
+                message = _("%(name)s is marked as staff.") % {"name": member.user.display_name}
+            messages.success(request, message)
+            return redirect("workspace-member", slug=membership.workspace.slug, member_id=member.pk)
     rows = [
         (
             access_row,
@@ -184,8 +236,9 @@ def member_detail(request: HttpRequest, membership: Membership, member_id: int) 
         "role_form": RoleForm(actor=membership, initial={"role": member.role}),
         "rows": rows,
         "can_edit": membership.role == Membership.Role.OWNER or member.role != Membership.Role.OWNER,
+        "agency_form": agency_form,
     }
-    return render(request, "accounts/member_detail.html", context)
+    return render(request, "accounts/member_detail.html", context, status=400 if agency_form.errors else 200)
 
 
 @access.workspace_view("can_manage_members")

@@ -105,12 +105,19 @@ def record(key: str, *, status: int, headers: Mapping[str, str], stored: Any = _
     info = parse_headers(headers, now=now)
     if status != 429 and info.remaining is None and info.resets_at is None:
         return info
-    if status != 429 and stored is not _UNREAD and _plenty(info.remaining, info.limit):
-        if stored is None or (
-            (stored.remaining is None or _plenty(stored.remaining, stored.limit))
-            and not (stored.blocked_until and stored.blocked_until > now)
-        ):
-            return info
+    if (
+        status != 429
+        and stored is not _UNREAD
+        and _plenty(info.remaining, info.limit)
+        and (
+            stored is None
+            or (
+                (stored.remaining is None or _plenty(stored.remaining, stored.limit))
+                and not (stored.blocked_until and stored.blocked_until > now)
+            )
+        )
+    ):
+        return info
     with transaction.atomic():
         budget, _created = RateBudget.objects.select_for_update().get_or_create(key=key)
         if info.remaining is not None:

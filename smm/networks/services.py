@@ -98,18 +98,26 @@ def account_connect(
     actor_membership: Membership,
     token_expires_at: datetime | None = None,
     request: HttpRequest | None = None,
+    personal: bool = False,
 ) -> ConnectedAccount:
-    """Store a freshly authorised account (new, or the same handle connected again), audited."""
+    """Store a freshly authorised account (new, or the same handle connected again), audited.
+
+    `personal`: the actor's own account for employee sharing (personal_owner = the actor). It is
+    matched only among the actor's personal accounts, never merged with a workspace account (or
+    another member's personal one) on the same network address."""
+    personal_owner = actor_membership.user if personal else None
     with transaction.atomic():
         account = (
             ConnectedAccount.objects.select_for_update()
-            .filter(workspace=workspace, network=network)
+            .filter(workspace=workspace, network=network, personal_owner=personal_owner)
             .filter(Q(remote_id=profile.remote_id) | Q(handle=profile.handle))
             .first()
         )
         action = AuditEvent.Action.ACCOUNT_RECONNECTED if account else AuditEvent.Action.ACCOUNT_CONNECTED
         if account is None:
-            account = ConnectedAccount(workspace=workspace, network=network, connected_by=actor_membership.user)
+            account = ConnectedAccount(
+                workspace=workspace, network=network, connected_by=actor_membership.user, personal_owner=personal_owner
+            )
         account.handle = profile.handle[:200]
         account.remote_id = profile.remote_id
         account.set_credentials(credentials)
@@ -127,7 +135,7 @@ def account_connect(
             actor=actor_membership.user,
             workspace=workspace,
             target=str(account),
-            data={"account": account.pk, "network": network},
+            data={"account": account.pk, "network": network, **({"personal": True} if personal else {})},
             request=request,
         )
     return account
@@ -149,7 +157,11 @@ def account_disconnect(
             actor=actor_membership.user,
             workspace=account.workspace,
             target=str(account),
-            data={"account": account.pk, "network": account.network},
+            data={
+                "account": account.pk,
+                "network": account.network,
+                **({"personal": True} if account.personal_owner_id else {}),
+            },
             request=request,
         )
 
@@ -217,10 +229,9 @@ def account_record_failure(*, account: ConnectedAccount, error: NetworkError) ->
 
 
 def _account_reconnect_notification_send(*, account: ConnectedAccount) -> None:
-    """Show owners and admins in the app that the account needs reconnecting.
+    """Show owners and admins (a personal account's owner) in the app that the account needs reconnecting.
 
     In-app only: the email goes out from account_reconnect_notice_send, which has its own template."""
-    from django.urls import reverse
     from django.utils.translation import gettext as _
 
     from collaboration.models import Notification
@@ -228,12 +239,22 @@ def _account_reconnect_notification_send(*, account: ConnectedAccount) -> None:
 
     workspace = account.workspace
     notification_send(
-        recipients=workspace_admins(workspace),
+        # A personal account (employee sharing) is its owner's business alone.
+        recipients=[account.personal_owner] if account.personal_owner else workspace_admins(workspace),
         workspace=workspace,
         kind=Notification.Kind.ACCOUNT_RECONNECT,
         message=lambda: _("%(account)s no longer accepts smm's access and must be reconnected.") % {"account": account},
-        url=reverse("workspace-accounts", args=[workspace.slug]),
+        url=_accounts_page(account),
     )
+
+
+def _accounts_page(account: ConnectedAccount) -> str:
+    """Where the account is reconnected: the workspace's accounts, or the owner's sharing page."""
+    from django.urls import reverse
+
+    if account.personal_owner_id:
+        return reverse("collaboration:sharing", args=[account.workspace.slug])
+    return reverse("workspace-accounts", args=[account.workspace.slug])
 
 
 def account_refresh_profile(*, account: ConnectedAccount) -> None:
@@ -254,18 +275,19 @@ def account_refresh_profile(*, account: ConnectedAccount) -> None:
 
 
 def account_reconnect_notice_send(*, account: ConnectedAccount) -> int:
-    """Email the workspace's owners and admins that an account must be reconnected."""
+    """Email the workspace's owners and admins (a personal account's owner) that an account must be reconnected."""
     from django.conf import settings
-    from django.urls import reverse
 
     from smm.lib.emails import send_templated
 
     if account.status != ConnectedAccount.Status.RECONNECT:
         return 0
-    admins = Membership.objects.filter(
-        workspace_id=account.workspace_id, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
-    ).select_related("user")
-    link = settings.SITE_URL + reverse("workspace-accounts", args=[account.workspace.slug])
+    admins = Membership.objects.filter(workspace_id=account.workspace_id).select_related("user")
+    if account.personal_owner_id:
+        admins = admins.filter(user_id=account.personal_owner_id)  # only the owner hears of a personal account
+    else:
+        admins = admins.filter(role__in=[Membership.Role.OWNER, Membership.Role.ADMIN])
+    link = settings.SITE_URL + _accounts_page(account)
     for member in admins:
         send_templated(
             "account_reconnect",

@@ -10,8 +10,8 @@ cp package.json package-lock.json "$tmp"/
 cp "$tmp/package-lock.json" package-lock.json
 m="$tmp/node_modules"
 out=.
-rm -rf bootstrap bootstrap-icons htmx fullcalendar chartjs
-mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/fullcalendar/locales" "$out/chartjs"
+rm -rf bootstrap bootstrap-icons htmx fullcalendar chartjs trix
+mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/fullcalendar/locales" "$out/chartjs" "$out/trix"
 cp "$m/bootstrap/dist/css/bootstrap.min.css" "$m/bootstrap/dist/css/bootstrap.min.css.map" "$out/bootstrap/"
 cp "$m/bootstrap/dist/js/bootstrap.bundle.min.js" "$m/bootstrap/dist/js/bootstrap.bundle.min.js.map" "$out/bootstrap/"
 cp "$m/bootstrap/LICENSE" "$out/bootstrap/LICENSE"
@@ -30,5 +30,10 @@ cp "$m/chart.js/dist/chart.umd.min.js" "$m/chart.js/dist/chart.umd.min.js.map" "
 cp "$m/chart.js/LICENSE.md" "$out/chartjs/LICENSE.md"
 cp "$m/chartjs-adapter-date-fns/dist/chartjs-adapter-date-fns.bundle.min.js" "$out/chartjs/"
 cp "$m/chartjs-adapter-date-fns/LICENSE.md" "$out/chartjs/LICENSE-chartjs-adapter-date-fns.md"
+# Trix rich text editor, UMD build (global `Trix`, DOMPurify bundled in) and its stylesheet. Trix adds a <style>
+# element for its custom elements, with the page's nonce (meta csp-nonce), so CSP needs no exception.
+cp "$m/trix/dist/trix.umd.min.js" "$m/trix/dist/trix.umd.min.js.map" "$m/trix/dist/trix.css" "$out/trix/"
+cp "$m/trix/LICENSE" "$out/trix/LICENSE"
+cp "$m/dompurify/LICENSE" "$out/trix/LICENSE-dompurify"
 node -e 'const p=require("./package.json").devDependencies; console.log(Object.entries(p).map(([k,v])=>k+"@"+v).join("\n"))' > "$out/VERSIONS"
 echo "vendored into $out:"; cat "$out/VERSIONS"

@@ -24,7 +24,9 @@ def test_it_invites_a_colleague_who_joins_with_the_invited_role(
     page: Page, new_context: Callable[[], BrowserContext], live_server, personas: Personas
 ) -> None:
     log_in(page, personas.owner.email, PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_role("button", name="Team", exact=True).click()
+    navigation.get_by_role("link", name="Members").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Team")
 
     page.get_by_role("textbox", name="Email").fill("nina.newcomer@example.com")

@@ -47,7 +47,7 @@ MATRIX: Matrix = {
     "workspace-dashboard": (_slug, {"get": (ALL_MEMBERS, {})}),
     "workspace-members": (_slug, {"get": (ALL_MEMBERS, {})}),
     "workspace-invite": (_slug, {"post": (ADMINS, {"email": "x@example.com", "role": "viewer"})}),
-    "workspace-member": (_member, {"get": (ADMINS, {})}),
+    "workspace-member": (_member, {"get": (ADMINS, {}), "post": (ADMINS, {"agency": "Mainostoimisto Oy"})}),
     "workspace-member-role": (_member, {"post": (ADMINS, {"role": "viewer"})}),
     "workspace-member-remove": (_member, {"post": (ADMINS, {})}),
     "workspace-member-account": (_member_account, {"post": (ADMINS, {"level": "10"})}),

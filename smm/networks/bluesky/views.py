@@ -22,6 +22,16 @@ NETWORK = ConnectedAccount.Network.BLUESKY
 
 @access.workspace_view("can_connect_accounts")
 def connect(request: HttpRequest, membership: Membership) -> HttpResponse:
+    return _connect(request, membership, personal=False)
+
+
+@access.workspace_view()
+def connect_personal(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """A member's own account, to share the workspace's posts on (any role)."""
+    return _connect(request, membership, personal=True)
+
+
+def _connect(request: HttpRequest, membership: Membership, *, personal: bool) -> HttpResponse:
     access.require_network_enabled(NETWORK)
     form = BlueskyConnectForm(request.POST or None, initial={"identifier": request.GET.get("handle", "")})
     if request.method == "POST" and form.is_valid():
@@ -43,7 +53,11 @@ def connect(request: HttpRequest, membership: Membership) -> HttpResponse:
                 config=config,
                 actor_membership=membership,
                 request=request,
+                personal=personal,
             )
             messages.success(request, _("%(account)s is connected.") % {"account": account})
+            if personal:
+                return redirect("collaboration:sharing", slug=membership.workspace.slug)
             return redirect("workspace-accounts", slug=membership.workspace.slug)
-    return render(request, "networks/bluesky_connect.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "personal": personal}
+    return render(request, "networks/bluesky_connect.html", context, status=400 if form.errors else 200)

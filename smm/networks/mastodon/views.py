@@ -54,6 +54,16 @@ def _app_for(server_url: str) -> OAuthApp:
 @access.workspace_view("can_connect_accounts")
 def connect(request: HttpRequest, membership: Membership) -> HttpResponse:
     """Ask for the server, register smm there once, and send the user to approve access."""
+    return _connect(request, membership, personal=False)
+
+
+@access.workspace_view()
+def connect_personal(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The same for a member's own account, to share the workspace's posts on (any role)."""
+    return _connect(request, membership, personal=True)
+
+
+def _connect(request: HttpRequest, membership: Membership, *, personal: bool) -> HttpResponse:
     access.require_network_enabled(NETWORK)
     form = InstanceForm(request.POST or None, initial={"instance": request.GET.get("instance", "")})
     if request.method == "POST" and form.is_valid():
@@ -72,6 +82,8 @@ def connect(request: HttpRequest, membership: Membership) -> HttpResponse:
                 "workspace": membership.workspace.slug,
                 "app": app.pk,
                 "config": info.config(),
+                # The callback is shared: this says whose account comes back (see callback()).
+                "personal": personal,
             }
             url = client.authorization_url(
                 info.base_url, app.client_id, app.redirect_uri, state=state, code_challenge=challenge
@@ -81,7 +93,8 @@ def connect(request: HttpRequest, membership: Membership) -> HttpResponse:
             # itself (meta refresh, with a link as fallback) is a plain navigation instead.
             context = {"authorize_url": url, "server": info.base_url}
             return render(request, "networks/oauth_continue.html", context)
-    return render(request, "networks/mastodon_connect.html", {"form": form}, status=400 if form.errors else 200)
+    page: dict[str, object] = {"form": form, "personal": personal}
+    return render(request, "networks/mastodon_connect.html", page, status=400 if form.errors else 200)
 
 
 @login_required
@@ -92,9 +105,15 @@ def callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("That Mastodon sign-in link is not valid any more. Start connecting again."))
         return redirect("home")
     membership = access.get_membership_for_user(request.user, pending["workspace"])
-    access.require(membership, "can_connect_accounts")
+    # The pending state lives in the server-side session, so `personal` is what connect() set: a
+    # member's own account needs only membership, a workspace account the right to connect them.
+    personal = bool(pending.get("personal"))
+    if personal:
+        accounts_url = reverse("collaboration:sharing", args=[membership.workspace.slug])
+    else:
+        access.require(membership, "can_connect_accounts")
+        accounts_url = reverse("workspace-accounts", args=[membership.workspace.slug])
     access.require_network_enabled(NETWORK)
-    accounts_url = reverse("workspace-accounts", args=[membership.workspace.slug])
     if request.GET.get("error") or not request.GET.get("code"):
         messages.warning(request, _("Access was not granted on Mastodon, so nothing was connected."))
         return redirect(accounts_url)
@@ -126,6 +145,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         config=config,
         actor_membership=membership,
         request=request,
+        personal=personal,
     )
     messages.success(request, _("%(account)s is connected.") % {"account": account})
     return redirect(accounts_url)
