@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -159,7 +160,7 @@ def notification_digest_send(*, user: User, now: Any = None) -> int:
     preference = NotificationPreference.objects.filter(user=user).first()
     if preference is None or preference.email != NotificationPreference.Email.DIGEST or not user.is_active:
         return 0
-    since = preference.last_digest_at or (now - timezone.timedelta(days=1))
+    since = preference.last_digest_at or (now - timedelta(days=1))
     items = list(
         Notification.objects.unread()
         .filter(recipient=user, created_at__gt=since, created_at__lte=now)
