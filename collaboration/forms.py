@@ -154,7 +154,7 @@ class BaseStepFormSet(BaseInlineFormSet):
 
     @property
     def empty_form(self) -> Any:
-        form = self.form(
+        form = self.form(  # type: ignore[call-arg]  # StepForm takes workspace_id
             auto_id=self.auto_id,
             prefix=self.add_prefix("__prefix__"),
             empty_permitted=True,

@@ -43,7 +43,7 @@ class TargetInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["account", "status", "scheduled_at", "published_at", "remote_url", "last_error"]
-    readonly_fields = fields
+    readonly_fields = ["account", "status", "scheduled_at", "published_at", "remote_url", "last_error"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -63,7 +63,7 @@ class AttemptInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["number", "claimed_at", "sent_at", "finished_at", "outcome", "error", "network_status", "worker"]
-    readonly_fields = fields
+    readonly_fields = ["number", "claimed_at", "sent_at", "finished_at", "outcome", "error", "network_status", "worker"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,7 @@ from publishing.services.snapshots import post_snapshot, snapshot_diff, snapshot
 from smm.accounts.models import AccountLevel, AuditEvent, Membership, User, Workspace
 from smm.accounts.services import account_level_for, audit_record
 
-ROLE_RANK = {
+ROLE_RANK: dict[str, int] = {
     Membership.Role.VIEWER: 0,
     Membership.Role.CONTRIBUTOR: 1,
     Membership.Role.EDITOR: 2,
@@ -518,7 +519,7 @@ def approvals_remind_and_expire(*, now: datetime | None = None) -> tuple[int, in
                 status=Target.Status.DRAFT, scheduled_at=None, due_at=None, local_date=None, local_time=None
             )
             _refresh(locked.post)
-            transaction.on_commit(lambda pk=locked.pk: _tell_author(pk, ""))
+            transaction.on_commit(partial(_tell_author, locked.pk, ""))
             expired += 1
     reminded = 0
     waiting = ApprovalRequest.objects.filter(

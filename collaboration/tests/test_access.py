@@ -95,7 +95,7 @@ def _task(p: Personas) -> dict[str, object]:
     return {"slug": p.workspace.slug, "task_id": task.pk}
 
 
-_WORKFLOW_POST = {
+_WORKFLOW_POST: dict[str, object] = {
     "name": "Legal",
     "scope": "default",
     "steps-TOTAL_FORMS": "1",
@@ -187,7 +187,7 @@ def _prefixed(prefix: str, **data: str) -> Callable[[Personas, dict[str, object]
     return build
 
 
-_GUIDELINES = {"policy_html": "<p>Be kind.</p>", "voice": "Warm", "disclosures": "#ad"}
+_GUIDELINES: dict[str, object] = {"policy_html": "<p>Be kind.</p>", "voice": "Warm", "disclosures": "#ad"}
 
 
 MATRIX: Matrix = {

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -227,7 +228,7 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def review_media(request: HttpRequest, token: str, asset_id: int) -> HttpResponse:
+def review_media(request: HttpRequest, token: str, asset_id: int) -> HttpResponseBase:
     """A thumbnail of a picture in one of the posts the review link covers (nothing else)."""
     from django.http import FileResponse, Http404
 

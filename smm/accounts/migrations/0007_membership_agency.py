@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_publishing_audit_actions'),
+        ("accounts", "0006_publishing_audit_actions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='agency',
-            field=models.CharField(blank=True, help_text="The agency's name, if this member is not staff.", max_length=100, verbose_name='outside agency'),
+            model_name="membership",
+            name="agency",
+            field=models.CharField(
+                blank=True,
+                help_text="The agency's name, if this member is not staff.",
+                max_length=100,
+                verbose_name="outside agency",
+            ),
         ),
     ]

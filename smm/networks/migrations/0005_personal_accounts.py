@@ -6,29 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_membership_agency'),
-        ('networks', '0004_connectedaccount_timezone'),
+        ("accounts", "0007_membership_agency"),
+        ("networks", "0004_connectedaccount_timezone"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='connectedaccount',
-            name='account_unique_per_workspace',
+            model_name="connectedaccount",
+            name="account_unique_per_workspace",
         ),
         migrations.AddField(
-            model_name='connectedaccount',
-            name='personal_owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='personal_accounts', to=settings.AUTH_USER_MODEL),
+            model_name="connectedaccount",
+            name="personal_owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="personal_accounts",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connectedaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('personal_owner__isnull', True)), fields=('workspace', 'network', 'handle'), name='account_unique_per_workspace'),
+            model_name="connectedaccount",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("personal_owner__isnull", True)),
+                fields=("workspace", "network", "handle"),
+                name="account_unique_per_workspace",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connectedaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('personal_owner__isnull', False)), fields=('workspace', 'personal_owner', 'network', 'handle'), name='personal_account_unique'),
+            model_name="connectedaccount",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("personal_owner__isnull", False)),
+                fields=("workspace", "personal_owner", "network", "handle"),
+                name="personal_account_unique",
+            ),
         ),
     ]
