@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
@@ -290,7 +291,7 @@ class PostActivity(models.Model):
 
 class Task(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("task status", "Open")
         DONE = "done", _("Done")
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="tasks")

@@ -14,6 +14,12 @@ def attempt_run_task(attempt_id: int) -> str:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def attempts_run_task(attempt_ids: list[int]) -> dict[int, str]:
+    """Send a batch of claimed attempts; a redelivered message finds them sent and does nothing."""
+    return engine.attempts_run(attempt_ids=attempt_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def target_reconcile_task(target_id: int) -> str:
     """Find out whether an unconfirmed post is on the network."""
     return engine.target_reconcile(target_id=target_id)

@@ -201,6 +201,9 @@ PUBLISHER_POLL_SECONDS = float(env_str("PUBLISHER_POLL_SECONDS") or "0.5")
 # Give up reconciling an unconfirmed post after this many checks and ask a person.
 PUBLISH_RECONCILE_LIMIT = env_int("PUBLISH_RECONCILE_LIMIT", 6)
 PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 5)
+# Claimed attempts are handed to workers in batches of at most this many (one task each): a burst
+# shares its database work; a quiet minute's one or two posts still go out at once.
+PUBLISH_BATCH_SIZE = env_int("PUBLISH_BATCH_SIZE", 20)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

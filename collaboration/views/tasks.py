@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from collaboration import selectors
@@ -70,7 +71,7 @@ def task_list(request: HttpRequest, membership: Membership) -> HttpResponse:
             ("all", _("All tasks"), _list_url(membership, show="all", status=status)),
         ],
         "filters": [
-            ("open", _("Open"), _list_url(membership, show=show)),
+            ("open", pgettext("task status", "Open"), _list_url(membership, show=show)),
             ("done", _("Done"), _list_url(membership, show=show, status="done")),
         ],
     }

@@ -21,7 +21,7 @@ import os
 import socket
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -157,7 +157,7 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
     Returns how many due targets were handled; the attempts' tasks are enqueued on commit. No more
     than PUBLISH_MAX_IN_FLIGHT targets are publishing at once (see the setting).
     """
-    from publishing.tasks import attempt_run_task
+    from publishing.tasks import attempts_run_task
 
     now = now or timezone.now()
     # Backpressure: a claim whose task cannot start within its lease expires in the queue, is
@@ -223,63 +223,130 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
         for post_id in {target.post_id for target in held}:
             post_refresh_status(post=Post(pk=post_id, status=""))
         attempt_ids = [attempt.pk for attempt in attempts]
-        transaction.on_commit(lambda: [attempt_run_task.delay(attempt_id) for attempt_id in attempt_ids])
+        size = max(1, settings.PUBLISH_BATCH_SIZE)
+        batches = [attempt_ids[start : start + size] for start in range(0, len(attempt_ids), size)]
+        transaction.on_commit(lambda: [attempts_run_task.delay(batch) for batch in batches])
         if held:
             held_ids = [target.pk for target in held]
             transaction.on_commit(lambda: _notify_held(held_ids))
     return len(targets)
 
 
-# Running one attempt -----------------------------------------------------------------------------
+# Running attempts --------------------------------------------------------------------------------
 def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) -> str:
     """Send one claimed attempt, once. Precondition: none (safe to call for any id, any number of times)."""
+    return attempts_run(attempt_ids=[attempt_id], now=now).get(attempt_id, "skipped")
+
+
+def attempts_run(*, attempt_ids: Sequence[int], now: Callable[[], datetime] = timezone.now) -> dict[int, str]:
+    """Send a batch of claimed attempts, each once; returns what happened to each attempt id.
+
+    One transaction marks every attempt of the batch sent (a redelivered batch finds them sent and
+    does nothing), then the calls are made one after another outside any transaction, and the
+    published ones are recorded together in one transaction. Batching shares the database work of
+    a burst; the per-attempt invariants are those of the module docstring.
+    """
+    results: dict[int, str] = {}
+    sending: list[tuple[Target, Attempt]] = []
     with transaction.atomic():
-        # The target is locked before its attempt, the order targets_recover and the _record_*
-        # functions use: the other order deadlocks with a recovery of the same target.
-        target = (
-            Target.objects.select_for_update(of=("self",))
+        pairs = dict(Attempt.objects.filter(pk__in=list(attempt_ids)).values_list("pk", "target_id"))
+        # Targets are locked before their attempts, in id order: the order targets_recover and the
+        # _record_* functions use, and the same for every batch, so batches never deadlock.
+        targets = {
+            target.pk: target
+            for target in Target.objects.select_for_update(of=("self",))
             .select_related("account", "post__workspace__publishing_settings", "post__campaign")
-            # Read with the lock (one round trip instead of three): the pause switch and whether
-            # the post has media to read at all.
+            # Read with the lock (one round trip): the pause switch and whether the post has media.
             .annotate(
                 global_paused=Exists(GlobalPause.objects.filter(id=1, paused=True)),
                 has_media=Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))),
             )
-            .filter(attempts__pk=attempt_id)
-            .first()
-        )
-        attempt = Attempt.objects.select_for_update().filter(pk=attempt_id).first()
-        if target is None or attempt is None or attempt.outcome != Attempt.Outcome.PENDING or attempt.sent_at:
-            return "skipped"  # a redelivered task, or recovered meanwhile: never send twice
-        if target.status != Target.Status.PUBLISHING or target.attempt_count != attempt.number:
-            _finish(attempt, Attempt.Outcome.NOT_SENT, now(), error="superseded")
-            return "skipped"
-        if target.lease_expires_at is not None and target.lease_expires_at <= now():
-            # The task came after its lease ended (a broker or worker outage): targets_recover may
-            # act on the target at any moment, so give it back unsent. A send only starts within
-            # its lease; with a lease longer than the slowest call, sends of one target never overlap.
-            _finish(attempt, Attempt.Outcome.NOT_SENT, now(), error="lease ended")
-            _set(target, status=Target.Status.SCHEDULED, due_at=now(), lease_expires_at=None)
-            post_refresh_status(post=target.post)
-            return "expired"
-        global_paused = bool(target.global_paused)
-        policy = _policy(target)
-        if global_paused or (policy is not None and policy.paused):
-            # Paused after the claim: hold it now, before anything is sent.
-            _finish(attempt, Attempt.Outcome.HELD, now())
-            reason = Target.HoldReason.GLOBAL_PAUSED if global_paused else Target.HoldReason.WORKSPACE_PAUSED
-            _set(target, status=Target.Status.HELD, hold_reason=reason, held_at=now(), due_at=None)
-            post_refresh_status(post=target.post)
-            return "held"
-        attempt.sent_at = now()
-        attempt.save(update_fields=["sent_at"])
-        # The call gets a whole lease of its own, however long the task waited in the queue:
-        # recovery must not take a target whose call may still be on its way.
-        _set(target, lease_expires_at=attempt.sent_at + lease_length())
+            .filter(pk__in=set(pairs.values()))
+            .order_by("pk")
+        }
+        attempts = {
+            attempt.pk: attempt
+            for attempt in Attempt.objects.select_for_update().filter(pk__in=list(pairs)).order_by("pk")
+        }
+        started = now()
+        for attempt_id in attempt_ids:
+            attempt = attempts.get(attempt_id)
+            target = targets.get(pairs.get(attempt_id, -1))
+            if target is None or attempt is None or attempt.outcome != Attempt.Outcome.PENDING or attempt.sent_at:
+                results[attempt_id] = "skipped"  # a redelivered task, or recovered meanwhile: never send twice
+                continue
+            if target.status != Target.Status.PUBLISHING or target.attempt_count != attempt.number:
+                _finish(attempt, Attempt.Outcome.NOT_SENT, started, error="superseded")
+                results[attempt_id] = "skipped"
+                continue
+            if target.lease_expires_at is not None and target.lease_expires_at <= started:
+                # The task came after its lease ended (a broker or worker outage): targets_recover
+                # may act on the target at any moment, so give it back unsent. A send only starts
+                # within its lease; with a lease longer than the slowest call, sends never overlap.
+                _finish(attempt, Attempt.Outcome.NOT_SENT, started, error="lease ended")
+                _set(target, status=Target.Status.SCHEDULED, due_at=started, lease_expires_at=None)
+                post_refresh_status(post=target.post)
+                results[attempt_id] = "expired"
+                continue
+            global_paused = bool(target.global_paused)  # type: ignore[attr-defined]
+            policy = _policy(target)
+            if global_paused or (policy is not None and policy.paused):
+                # Paused after the claim: hold it now, before anything is sent.
+                _finish(attempt, Attempt.Outcome.HELD, started)
+                reason = Target.HoldReason.GLOBAL_PAUSED if global_paused else Target.HoldReason.WORKSPACE_PAUSED
+                _set(target, status=Target.Status.HELD, hold_reason=reason, held_at=started, due_at=None)
+                post_refresh_status(post=target.post)
+                results[attempt_id] = "held"
+                continue
+            attempt.sent_at = started
+            sending.append((target, attempt))
+        if sending:
+            Attempt.objects.filter(pk__in=[attempt.pk for _target, attempt in sending]).update(sent_at=started)
+            Target.objects.filter(pk__in=[target.pk for target, _attempt in sending]).update(
+                lease_expires_at=started + lease_length()
+            )
 
-    # From here on no transaction is open: the network call may take seconds.
+    # From here on no transaction is open: the network calls may take seconds.
+    published: list[tuple[Target, Attempt, PublishedPost, datetime, Adapter]] = []
+    for target, attempt in sending:
+        results[attempt.pk] = _send(target, attempt, published, now)
+    if published:
+        _record_published_many([(target, attempt, post, at) for target, attempt, post, at, _adapter in published])
+        # Read each post back at once, on the adapter (and connection) at hand; if that fails,
+        # targets_verify_dispatch tries again later.
+        verified = []
+        for target, _attempt, post, _at, adapter in published:
+            try:
+                adapter.fetch_post(post.remote_id)
+            except NetworkError as error:
+                logger.info("target %s: not verified yet: %s", target.pk, error.message)
+            except Exception:
+                logger.exception("target %s: reading the post back failed", target.pk)
+            else:
+                verified.append(target.pk)
+        if verified:
+            Target.objects.filter(pk__in=verified, verified_at__isnull=True).update(verified_at=timezone.now())
+    return results
+
+
+def _send(
+    target: Target,
+    attempt: Attempt,
+    published: list[tuple[Target, Attempt, PublishedPost, datetime, Adapter]],
+    now: Callable[[], datetime],
+) -> str:
+    """Make one attempt's call; a failure is recorded at once, a success is appended to `published`."""
+    # Each call gets a whole lease of its own, however long it waited for the calls before it in
+    # the batch; if recovery already took the target (its lease ran out), the call is not made:
+    # the target is unconfirmed, and reconciliation finds it absent and sends it with the same key.
+    at = now()
+    renewed = Target.objects.filter(
+        pk=target.pk, status=Target.Status.PUBLISHING, attempt_count=attempt.number, lease_expires_at__gt=at
+    ).update(lease_expires_at=at + lease_length())
+    if not renewed:
+        return "expired"
     try:
-        draft = build_draft(target, attempt.idempotency_key, media=target.has_media)
+        draft = build_draft(target, attempt.idempotency_key, media=target.has_media)  # type: ignore[attr-defined]
     except Exception as error:  # nothing was sent: the post could not even be prepared
         logger.exception("target %s: could not prepare the post", target.pk)
         problem = _("smm could not prepare the post: %(error)s") % {"error": error}
@@ -287,7 +354,7 @@ def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) 
         return "failed"
     adapter = _adapter(target.account)
     try:
-        published = adapter.publish(draft)
+        post = adapter.publish(draft)
     except UnknownOutcomeError as error:
         _record_unknown(target.pk, attempt.pk, error, now())
         return "unconfirmed"
@@ -302,14 +369,86 @@ def attempt_run(*, attempt_id: int, now: Callable[[], datetime] = timezone.now) 
         logger.exception("target %s: unexpected error while publishing", target.pk)
         _record_unknown(target.pk, attempt.pk, UnknownOutcomeError(str(error)), now())
         return "unconfirmed"
-    _record_published(target.pk, attempt.pk, published, now(), outcome=Attempt.Outcome.PUBLISHED, verify=False)
-    # Read it back at once, on the adapter (and connection) at hand, instead of through another
-    # task; if that fails, targets_verify_dispatch tries again later.
-    try:
-        _verify(target.pk, published.remote_id, adapter)
-    except Exception:
-        logger.exception("target %s: reading the post back failed", target.pk)
+    published.append((target, attempt, post, now(), adapter))
     return "published"
+
+
+def _record_published_many(items: Sequence[tuple[Target, Attempt, PublishedPost, datetime]]) -> None:
+    """Record posts the networks accepted, all in one transaction (the batch path of _record_published)."""
+    by_target = {target.pk: (attempt, post, at) for target, attempt, post, at in items}
+    with transaction.atomic():
+        targets = list(
+            Target.objects.select_for_update(of=("self",))
+            .select_related("account", "post__workspace")
+            .filter(pk__in=list(by_target))
+            .order_by("pk")
+        )
+        attempts = {
+            attempt.pk: attempt
+            for attempt in Attempt.objects.select_for_update()
+            .filter(pk__in=[attempt.pk for attempt, _post, _at in by_target.values()])
+            .order_by("pk")
+        }
+        events = []
+        for target in targets:
+            attempt_ref, post, at = by_target[target.pk]
+            attempt = attempts[attempt_ref.pk]
+            attempt.outcome, attempt.finished_at, attempt.error = Attempt.Outcome.PUBLISHED, at, ""
+            attempt.network_status, attempt.remote_id = None, post.remote_id[:300]
+            # Whatever recovery thought meanwhile, the network has the post: that is the answer.
+            target.status, target.remote_id, target.remote_url = (
+                Target.Status.PUBLISHED,
+                post.remote_id[:300],
+                post.url[:1000],
+            )
+            target.published_at, target.due_at, target.lease_expires_at = at, None, None
+            target.last_error, target.hold_reason, target.updated_at = "", "", timezone.now()
+            events.append(
+                AuditEvent(
+                    action=AuditEvent.Action.POST_PUBLISHED,
+                    workspace=target.post.workspace,
+                    target=str(target)[:300],
+                    data={"post": target.post_id, "account": target.account_id, "url": target.remote_url},
+                )
+            )
+        Attempt.objects.bulk_update(
+            list(attempts.values()), ["outcome", "finished_at", "error", "network_status", "remote_id"]
+        )
+        Target.objects.bulk_update(
+            targets,
+            [
+                "status",
+                "remote_id",
+                "remote_url",
+                "published_at",
+                "due_at",
+                "lease_expires_at",
+                "last_error",
+                "hold_reason",
+                "updated_at",
+            ],
+        )
+        AuditEvent.objects.bulk_create(events)
+        posts_refresh_status(post_ids={target.post_id for target in targets})
+    for account in {target.account_id: target.account for target in targets}.values():
+        _account_ok(account)
+
+
+def posts_refresh_status(*, post_ids: Iterable[int]) -> None:
+    """post_refresh_status for many posts: one read, and one UPDATE per status that changed."""
+    from publishing.services.posts import derive_status
+
+    statuses: dict[int, list[str]] = {}
+    for post_id, status in Target.objects.filter(post_id__in=list(post_ids)).values_list("post_id", "status"):
+        statuses.setdefault(post_id, []).append(status)
+    current = dict(Post.objects.filter(pk__in=list(statuses)).values_list("pk", "status"))
+    changes: dict[str, list[int]] = {}
+    for post_id, values in statuses.items():
+        derived = derive_status(values)
+        if current.get(post_id) != derived:
+            changes.setdefault(derived, []).append(post_id)
+    for status, ids in changes.items():
+        Post.objects.filter(pk__in=ids).update(status=status)
 
 
 def build_draft(target: Target, idempotency_key: str, *, media: bool = True) -> PostDraft:

@@ -87,7 +87,7 @@ def test_a_redelivered_task_never_sends_twice(
     personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
 ) -> None:
     post = _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     clock.move_to(DUE + timedelta(seconds=1), tick=False)
     engine.targets_claim_due()
     attempt = Attempt.objects.get(target__post=post)
@@ -194,7 +194,7 @@ def test_a_lost_claim_that_never_sent_is_simply_due_again(
     personas: Personas, fake_network: FakeNetwork, django_capture_on_commit_callbacks, clock, monkeypatch
 ) -> None:
     post = _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)  # the message is lost
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)  # the message is lost
     clock.move_to(DUE, tick=False)
     engine.targets_claim_due()
     target = post.targets.get()
@@ -228,7 +228,7 @@ def test_a_lost_claim_that_may_have_sent_is_unconfirmed(
     personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
 ) -> None:
     post = _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     clock.move_to(DUE, tick=False)
     engine.targets_claim_due()
     target = post.targets.get()
@@ -287,7 +287,7 @@ def test_a_pause_after_the_claim_stops_the_send(
     personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
 ) -> None:
     post = _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     clock.move_to(DUE, tick=False)
     engine.targets_claim_due()
     PublishingSettings.objects.update_or_create(workspace=personas.workspace, defaults={"paused": True})
@@ -335,7 +335,7 @@ def test_two_schedulers_never_claim_the_same_target(personas: Personas, fake_net
 
     for _n in range(3):
         _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     first_holds_locks = threading.Event()
     second_done = threading.Event()
     results: dict[str, int] = {}
@@ -404,7 +404,7 @@ def test_a_task_that_arrives_after_its_lease_gives_the_target_back_unsent(
     personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
 ) -> None:
     post = _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     clock.move_to(DUE, tick=False)
     engine.targets_claim_due()
     target = post.targets.get()
@@ -428,7 +428,7 @@ def test_a_task_locks_the_target_before_its_attempt_like_recovery(
     from django.db import DatabaseError, connections, transaction
 
     post = _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     engine.targets_claim_due(now=DUE + timedelta(seconds=1))
     target = post.targets.get()
     attempt = Attempt.objects.get(target=target)
@@ -463,7 +463,7 @@ def test_claims_stop_at_the_in_flight_limit(
     settings.PUBLISH_MAX_IN_FLIGHT = 2
     for _n in range(3):
         _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     assert engine.targets_claim_due(now=DUE + timedelta(seconds=1)) == 2
     assert engine.targets_claim_due(now=DUE + timedelta(seconds=1)) == 0  # the workers are behind
     attempt = Attempt.objects.filter(target__status=Target.Status.PUBLISHING).first()
@@ -478,7 +478,7 @@ def test_a_call_gets_a_whole_lease_however_long_its_task_waited(
     personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
 ) -> None:
     post = _schedule(personas)
-    monkeypatch.setattr("publishing.tasks.attempt_run_task.delay", lambda attempt_id: None)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
     clock.move_to(DUE, tick=False)
     engine.targets_claim_due()
     target = post.targets.get()
@@ -498,3 +498,45 @@ def test_a_call_gets_a_whole_lease_however_long_its_task_waited(
     assert recovered_during_the_call == [0]
     target.refresh_from_db()
     assert target.status == Target.Status.PUBLISHED
+
+
+def test_a_batch_sends_each_attempt_once_and_records_each_outcome(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
+) -> None:
+    posts = [_schedule(personas, text=f"Batch post {n}") for n in range(3)]
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
+    clock.move_to(DUE + timedelta(seconds=1), tick=False)
+    engine.targets_claim_due()
+    ids = list(Attempt.objects.order_by("pk").values_list("pk", flat=True))
+    fake_network.script = ["ok", PermanentError("Refused.", status=422), "ok"]
+    results = engine.attempts_run(attempt_ids=ids)
+    assert sorted(results.values()) == ["failed", "published", "published"]
+    assert engine.attempts_run(attempt_ids=ids) == {attempt_id: "skipped" for attempt_id in ids}  # redelivered
+    assert len(fake_network.drafts) == 3 and len(fake_network.posts) == 2
+    statuses = sorted(Target.objects.filter(post__in=posts).values_list("status", flat=True))
+    assert statuses == [Target.Status.FAILED, Target.Status.PUBLISHED, Target.Status.PUBLISHED]
+    assert Target.objects.filter(status=Target.Status.PUBLISHED, verified_at__isnull=False).count() == 2
+    assert Post.objects.filter(status=Post.Status.PUBLISHED).count() == 2
+
+
+def test_a_call_whose_lease_was_taken_by_recovery_is_not_made(
+    personas: Personas, fake_network: FakeNetwork, monkeypatch, clock
+) -> None:
+    post = _schedule(personas)
+    monkeypatch.setattr("publishing.tasks.attempts_run_task.delay", lambda attempt_ids: None)
+    clock.move_to(DUE + timedelta(seconds=1), tick=False)
+    engine.targets_claim_due()
+    attempt = Attempt.objects.get(target__post=post)
+    target = post.targets.get()
+    real_send = engine._send
+
+    def recovery_strikes_first(target, attempt, published, now):
+        # Between marking the batch sent and this call, the lease ran out and recovery acted.
+        Target.objects.filter(pk=target.pk).update(status=Target.Status.UNCONFIRMED, lease_expires_at=None)
+        return real_send(target, attempt, published, now)
+
+    monkeypatch.setattr(engine, "_send", recovery_strikes_first)
+    assert engine.attempts_run(attempt_ids=[attempt.pk]) == {attempt.pk: "expired"}
+    assert not fake_network.drafts
+    target.refresh_from_db()
+    assert target.status == Target.Status.UNCONFIRMED
