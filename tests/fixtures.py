@@ -75,3 +75,11 @@ def fake_network(monkeypatch: pytest.MonkeyPatch) -> object:
     from tests.fake_network import install
 
     return install(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_memory() -> None:
+    """Each test starts without what earlier tests' calls taught this process about rate limits."""
+    from smm.lib import ratelimit
+
+    ratelimit._clear.clear()

@@ -37,6 +37,7 @@ from publishing.services import links
 from publishing.services.posts import post_refresh_status
 from smm.accounts.models import AuditEvent, User
 from smm.accounts.services import audit_record
+from smm.lib.db import update_from_values
 from smm.lib.images import strip_metadata
 from smm.networks.base import (
     Adapter,
@@ -212,7 +213,7 @@ def targets_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) 
             lease_expires_at=now + lease_length(),
             attempt_count=F("attempt_count") + 1,  # the rows are locked: the values computed above
         )
-        Target.objects.bulk_update(new_keys, ["idempotency_key"])
+        update_from_values(new_keys, ["idempotency_key"])
         for reason in {target.hold_reason for target in held}:
             Target.objects.filter(pk__in=[target.pk for target in held if target.hold_reason == reason]).update(
                 status=Target.Status.HELD, hold_reason=reason, held_at=now, due_at=None
@@ -336,15 +337,18 @@ def _send(
     now: Callable[[], datetime],
 ) -> str:
     """Make one attempt's call; a failure is recorded at once, a success is appended to `published`."""
-    # Each call gets a whole lease of its own, however long it waited for the calls before it in
-    # the batch; if recovery already took the target (its lease ran out), the call is not made:
+    # Each call starts with at least half a lease left: the batch set the lease when it marked its
+    # attempts sent; a call that waited for longer than half a lease behind the others renews it
+    # first, and if recovery already took the target (its lease ran out), the call is not made:
     # the target is unconfirmed, and reconciliation finds it absent and sends it with the same key.
     at = now()
-    renewed = Target.objects.filter(
-        pk=target.pk, status=Target.Status.PUBLISHING, attempt_count=attempt.number, lease_expires_at__gt=at
-    ).update(lease_expires_at=at + lease_length())
-    if not renewed:
-        return "expired"
+    marked = attempt.sent_at or at
+    if at - marked > lease_length() / 2:
+        renewed = Target.objects.filter(
+            pk=target.pk, status=Target.Status.PUBLISHING, attempt_count=attempt.number, lease_expires_at__gt=at
+        ).update(lease_expires_at=at + lease_length())
+        if not renewed:
+            return "expired"
     try:
         draft = build_draft(target, attempt.idempotency_key, media=target.has_media)  # type: ignore[attr-defined]
     except Exception as error:  # nothing was sent: the post could not even be prepared

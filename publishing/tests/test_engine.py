@@ -531,7 +531,9 @@ def test_a_call_whose_lease_was_taken_by_recovery_is_not_made(
     real_send = engine._send
 
     def recovery_strikes_first(target, attempt, published, now):
-        # Between marking the batch sent and this call, the lease ran out and recovery acted.
+        # The calls before this one in its batch took longer than the lease: it ran out and
+        # recovery acted before this call's turn came.
+        clock.move_to(DUE + engine.lease_length() + timedelta(seconds=10), tick=False)
         Target.objects.filter(pk=target.pk).update(status=Target.Status.UNCONFIRMED, lease_expires_at=None)
         return real_send(target, attempt, published, now)
 

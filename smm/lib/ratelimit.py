@@ -103,6 +103,8 @@ def record(key: str, *, status: int, headers: Mapping[str, str], stored: Any = _
 
     now = timezone.now()
     info = parse_headers(headers, now=now)
+    if stored is _CLEAR:
+        stored = None
     if status != 429 and info.remaining is None and info.resets_at is None:
         return info
     if (
@@ -117,7 +119,9 @@ def record(key: str, *, status: int, headers: Mapping[str, str], stored: Any = _
             )
         )
     ):
+        _remember_clear(key, True)
         return info
+    _remember_clear(key, False)
     with transaction.atomic():
         budget, _created = RateBudget.objects.select_for_update().get_or_create(key=key)
         if info.remaining is not None:
@@ -127,6 +131,21 @@ def record(key: str, *, status: int, headers: Mapping[str, str], stored: Any = _
             budget.blocked_until = until or now + timedelta(seconds=60)
         budget.save()
     return info
+
+
+# Buckets this process saw with plenty left, and until when (time.monotonic()) it trusts that
+# without reading the row again. A call per post used to cost one read here; another worker's 429
+# reaches this process at most this late, and the network answers that call with a 429 itself.
+CLEAR_SECONDS = 2.0
+_clear: dict[str, float] = {}
+_CLEAR = object()  # acquire()'s answer for such a bucket: no row was read, and none needs writing
+
+
+def _remember_clear(key: str, clear: bool) -> None:
+    if clear:
+        _clear[key] = time.monotonic() + CLEAR_SECONDS
+    else:
+        _clear.pop(key, None)
 
 
 def _plenty(remaining: int | None, limit: int | None) -> bool:
@@ -159,6 +178,8 @@ def acquire(
     """
     from smm.networks.models import RateBudget
 
+    if _clear.get(key, 0.0) > time.monotonic():
+        return _CLEAR
     budget = RateBudget.objects.filter(key=key).first()
     wait = wait_seconds(key, budget=budget)
     if wait > max_wait:

@@ -101,3 +101,17 @@ def test_a_session_writes_the_budget_only_when_it_runs_low(db):
         assert RateBudget.objects.get(key="mastodon:account:7").remaining == 10
         session.request("GET", "https://mastodon.example/api/v1/statuses/1")  # the window reset
         assert RateBudget.objects.get(key="mastodon:account:7").remaining == 280
+
+
+def test_a_bucket_with_plenty_left_is_trusted_for_a_moment_without_reading_it(db, django_assert_num_queries) -> None:
+    from smm.lib import ratelimit
+
+    headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "290", "X-RateLimit-Reset": "2099-01-01T00:00:00Z"}
+    ratelimit.record("mastodon:account:memo", status=200, headers=headers, stored=None)
+    with django_assert_num_queries(0):
+        stored = ratelimit.acquire("mastodon:account:memo")
+    # Running low: the row is written and read again by every caller.
+    low = {**headers, "X-RateLimit-Remaining": "3"}
+    ratelimit.record("mastodon:account:memo", status=200, headers=low, stored=stored)
+    with django_assert_num_queries(1):
+        ratelimit.acquire("mastodon:account:memo")
