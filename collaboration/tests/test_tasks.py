@@ -348,7 +348,7 @@ def test_the_navigation_shows_the_members_open_task_count(client, personas: Pers
     client.force_login(personas.editor)
     dashboard = reverse("workspace-dashboard", args=[personas.workspace.slug])
     page = client.get(dashboard).content.decode()
-    assert 'id="teamwork-menu"' in page and _url(personas) in page and _url(personas, "collaboration:newsroom") in page
+    assert 'id="team-menu"' in page and _url(personas) in page and _url(personas, "collaboration:newsroom") in page
     assert "open task" not in page
     _task(personas, "One", assignee=personas.editor)
     _task(personas, "Two", assignee=personas.editor)
