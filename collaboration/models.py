@@ -532,3 +532,21 @@ class NewsroomDigest(models.Model):
     @property
     def recipient_list(self) -> list[str]:
         return [line.strip() for line in self.recipients.replace(",", "\n").splitlines() if line.strip()]
+
+
+class ReplyApproval(models.Model):
+    """Members whose inbox replies wait for an approver before they are sent (the inbox uses this)."""
+
+    workspace = models.OneToOneField(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="reply_approval", primary_key=True
+    )
+    members = models.ManyToManyField(
+        "accounts.Membership", blank=True, related_name="+", verbose_name=_("members whose replies need approval")
+    )
+
+    class Meta:
+        verbose_name = _("reply approval")
+        verbose_name_plural = _("reply approvals")
+
+    def __str__(self) -> str:
+        return str(self.workspace)

@@ -405,6 +405,7 @@ class AuditEvent(models.Model):
         REVIEW_LINK_SENT = "review_link_sent", _("Review link sent")
         REVIEW_LINK_USED = "review_link_used", _("Review link opened")
         APPROVAL_WORKFLOW_CHANGED = "approval_workflow_changed", _("Approval workflow changed")
+        INBOX_MODERATED = "inbox_moderated", _("Inbox moderation")
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
