@@ -399,3 +399,28 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.conversation_id}"
+
+
+class InboxView(models.Model):
+    """A saved inbox filter (a column in the column view); shared with the team or one member's own."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="inbox_views")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="empty: shared with the whole team",
+    )
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(max_length=1000, blank=True)  # the list page's filter query string
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("saved inbox view")
+        verbose_name_plural = _("saved inbox views")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
