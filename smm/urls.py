@@ -41,6 +41,7 @@ workspace_patterns: list[URLPattern | URLResolver] = [
         "accounts/<int:account_id>/disconnect/", network_views.account_disconnect, name="workspace-account-disconnect"
     ),
     path("publishing/", include("publishing.urls")),
+    path("inbox/", include("participation.urls")),
     path("", include("collaboration.urls")),
     path("settings/", workspace_views.workspace_settings, name="workspace-settings"),
     path("audit/", workspace_views.audit_log, name="workspace-audit"),

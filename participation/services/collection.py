@@ -102,6 +102,11 @@ def inbox_collect(*, account: ConnectedAccount, adapter: Adapter | None = None) 
     return result
 
 
+def clean_text(text: str, limit: int = MAX_TEXT) -> str:
+    """Text as PostgreSQL can store it: NUL characters (which it refuses) removed, length capped."""
+    return text.replace("\x00", "")[:limit]
+
+
 def _analyse(text: str) -> tuple[str, str, float | None]:
     """(language, sentiment, score) of an item's text; empty when there is nothing to analyse."""
     if not text.strip():
@@ -181,7 +186,7 @@ def _store(
         avatar_url=getattr(notification, "author_avatar_url", "") or "",
         seen_at=created_at,
     )
-    text = text[:MAX_TEXT]
+    text = clean_text(text)
     language, sentiment, score = _analyse(text)
     lower = kind in InboxItem.LOWER_PRIORITY
     with transaction.atomic():
@@ -192,7 +197,7 @@ def _store(
             defaults={
                 "workspace_id": account.workspace_id,
                 "root_url": root_url[:1000],
-                "subject": (text or post.text or _("(no text)"))[:300],
+                "subject": clean_text(text or post.text or _("(no text)"))[:300],
                 "contact": identity.contact,
                 "last_activity_at": created_at,
                 "lower_priority": lower,
@@ -212,10 +217,10 @@ def _store(
                     url=post.url[:1000],
                     identity=identity,
                     contact=identity.contact,
-                    author_handle=notification.author_handle[:300],
-                    author_name=notification.author_display_name[:200],
+                    author_handle=clean_text(notification.author_handle)[:300],
+                    author_name=clean_text(notification.author_display_name)[:200],
                     text=text,
-                    html=(post.raw_html or "")[: MAX_TEXT * 2],
+                    html=clean_text(post.raw_html or "", MAX_TEXT * 2),
                     language=language,
                     sentiment=sentiment,
                     sentiment_score=score,

@@ -12,6 +12,8 @@ SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
     "accounts-refresh": ("smm.networks.tasks.accounts_refresh_task", {"minute": "5", "hour": "*/6"}),
     # The safety net under `manage.py run_publisher` (which ticks twice a second).
     "approvals-remind-expire": ("collaboration.tasks.approvals_remind_and_expire_task", {"minute": "25"}),
+    "inbox-collect": ("participation.tasks.inbox_collect_all_task", {"minute": "*"}),
+    "inbox-breaches": ("participation.tasks.inbox_breaches_task", {"minute": "*/5"}),
     "publishing-tick": ("publishing.tasks.publisher_tick_task", {"minute": "*"}),
     "publishing-stale-imports": ("publishing.tasks.csv_imports_discard_stale_task", {"minute": "50", "hour": "3"}),
     "publishing-wall-times": ("publishing.tasks.targets_recompute_instants_task", {"minute": "40", "hour": "2"}),

@@ -1,0 +1,37 @@
+"""Inbox background jobs: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from smm.networks.models import ConnectedAccount
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def inbox_collect_task(account_id: int) -> int:
+    """Collect what is new for one account (a second run at the same time finds the items stored)."""
+    from participation.services.collection import inbox_collect
+
+    account = ConnectedAccount.objects.connected().filter(pk=account_id).first()
+    if account is None:
+        return 0
+    return len(inbox_collect(account=account).new_items)
+
+
+@shared_task(ignore_result=True)
+def inbox_collect_all_task() -> int:
+    """Every minute: one collection task per connected account with an inbox."""
+    from participation.services.collection import accounts_to_collect
+
+    account_ids = accounts_to_collect()
+    for account_id in account_ids:
+        inbox_collect_task.delay(account_id)
+    return len(account_ids)
+
+
+@shared_task(ignore_result=True)
+def inbox_breaches_task() -> int:
+    """Every five minutes: tell people about conversations past their first-response target."""
+    from participation.services.conversations import breaches_notify
+
+    return breaches_notify()
