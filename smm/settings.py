@@ -188,6 +188,9 @@ MEDIA_ROOT = env_str("MEDIA_ROOT") or str(VAR_DIR / "media")
 MEDIA_URL = "/media/"
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# Text analysis (smm.lib.textanalysis): the sentiment backend used by the inbox and listening.
+SENTIMENT_BACKEND = env_str("SENTIMENT_BACKEND") or "lexicon"
+
 # Publishing ----------------------------------------------------------------------------------
 # A claimed target whose worker has not reported back within the lease is recovered by the
 # reconcile path (never resent blindly). Longer than the slowest publish call can take.

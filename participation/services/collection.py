@@ -111,10 +111,12 @@ def _analyse(text: str) -> tuple[str, str, float | None]:
     """(language, sentiment, score) of an item's text; empty when there is nothing to analyse."""
     if not text.strip():
         return "", "", None
+    from django.conf import settings
+
     from smm.lib.textanalysis import analyse, detect_language
 
     language = detect_language(text)
-    verdict = analyse(text, language or "en")
+    verdict = analyse(text, language, backend=settings.SENTIMENT_BACKEND)
     return language, verdict.label, verdict.score
 
 
