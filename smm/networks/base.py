@@ -38,6 +38,7 @@ class Capability(enum.StrEnum):
     DELETE_OTHERS = "delete_others"
     BLOCK = "block"
     MUTE = "mute"
+    REPORT = "report"
     SEARCH = "search"
     PROFILE = "profile"
 
@@ -61,6 +62,7 @@ CAPABILITY_LABELS: dict[Capability, Any] = {
     Capability.DELETE_OTHERS: _("Delete others' comments"),
     Capability.BLOCK: _("Block accounts"),
     Capability.MUTE: _("Mute accounts"),
+    Capability.REPORT: _("Report accounts and posts to moderators"),
     Capability.SEARCH: _("Search (listening)"),
     Capability.PROFILE: _("Profile basics"),
 }
@@ -109,6 +111,11 @@ class UnknownOutcomeError(NetworkError):
 
 
 # Values ----------------------------------------------------------------------------------------
+# What a report may say it is about: the categories both networks have (Mastodon: spam / other,
+# Bluesky: reasonSpam / reasonRude / reasonOther; see each adapter's report()).
+REPORT_CATEGORIES = ("spam", "rude", "other")
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one account may send, counted the network's way (see smm.networks.text)."""
@@ -186,8 +193,16 @@ class RemotePost:
     author_display_name: str = ""
     language: str | None = None
     counts: dict[str, int] = field(default_factory=dict)  # likes, reposts, replies, quotes
-    reply_to: str | None = None
+    reply_to: str | None = None  # the parent's remote id
     raw_html: str = ""  # the network's own HTML (Mastodon), to be sanitised before display
+    # The author's stable id (Mastodon account id, Bluesky DID): handles change, this does not.
+    author_id: str = ""
+    author_avatar_url: str = ""  # never loaded by the team's browser directly (it would leak who looks)
+    author_url: str = ""  # the author's profile page
+    # The root of the post's thread, when the network names it in the post itself (Bluesky does;
+    # Mastodon does not: ask Adapter.thread()). None for a post that starts a thread.
+    thread_root: str | None = None
+    visibility: str = "public"  # Mastodon: public, unlisted, private, direct; Bluesky: always public
 
 
 @dataclass(frozen=True)
@@ -195,10 +210,29 @@ class Notification:
     remote_id: str
     kind: str  # mention, reply, direct, like, repost, quote, follow, follow_request
     created_at: datetime | None
-    author_id: str
+    author_id: str  # stable: Mastodon account id, Bluesky DID
     author_handle: str
     author_display_name: str = ""
-    post: RemotePost | None = None
+    post: RemotePost | None = None  # what was written (mention, reply, direct, quote) or acted on
+    author_avatar_url: str = ""
+    author_url: str = ""
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A post with the chain of posts it replies to, as far as the network still shows it.
+
+    A parent that was deleted, or that the account cannot see (blocked, private), ends the chain
+    there without an error: then `complete` is False and `ancestors` holds only what is below the
+    gap. `root` is the thread's first post when the network can still show it (Bluesky names it
+    in every reply; a Mastodon server lists it above the gap when the gap is a hidden post), else
+    the highest post that could be read.
+    """
+
+    root: RemotePost
+    ancestors: list[RemotePost]  # root first, parent last; empty when `post` starts the thread
+    post: RemotePost  # the post asked about
+    complete: bool = True  # the chain reaches from `post` up to the root without a gap
 
 
 @dataclass(frozen=True)
@@ -298,20 +332,55 @@ class Adapter(ABC):
         raise self._unsupported(_("reading posts"))
 
     # Participation -----------------------------------------------------------------------------
-    def notifications(self, *, limit: int = 40, cursor: str | None = None) -> Page[Notification]:
+    def notifications(
+        self, *, limit: int = 40, cursor: str | None = None, since_id: str | None = None
+    ) -> Page[Notification]:
+        """Newest first. `cursor` pages back to older items; `since_id` (the newest notification
+        already stored) asks for newer ones only, where the network can filter: keep passing it
+        while following the cursor, and stop at the first known item anyway, since a network that
+        cannot filter (Bluesky) only stops at `since_id` when that item still exists."""
         raise self._unsupported(_("notifications"))
 
+    def thread(self, remote_id: str) -> Thread:
+        """The post with its parent chain up to the thread's root (see Thread for gaps)."""
+        raise self._unsupported(_("reading threads"))
+
     def like(self, remote_id: str) -> None:
+        raise self._unsupported(_("likes"))
+
+    def unlike(self, remote_id: str) -> None:
         raise self._unsupported(_("likes"))
 
     def boost(self, remote_id: str) -> None:
         raise self._unsupported(_("boosts"))
 
+    def unboost(self, remote_id: str) -> None:
+        raise self._unsupported(_("boosts"))
+
+    # Moderation --------------------------------------------------------------------------------
     def block(self, author_id: str) -> None:
+        raise self._unsupported(_("blocking"))
+
+    def unblock(self, author_id: str) -> None:
         raise self._unsupported(_("blocking"))
 
     def mute(self, author_id: str) -> None:
         raise self._unsupported(_("muting"))
+
+    def unmute(self, author_id: str) -> None:
+        raise self._unsupported(_("muting"))
+
+    def report(self, *, remote_id: str | None, author_id: str, reason: str, category: str = "other") -> None:
+        """Report an account (and one of its posts, when `remote_id` is given) to the moderators
+        of the network or server. `reason` is the team's words; `category` one of REPORT_CATEGORIES."""
+        raise self._unsupported(_("reports"))
+
+    def hide_reply(self, reply_id: str, root_id: str) -> None:
+        """Hide someone's reply in a thread the account started (`root_id` is the thread's root)."""
+        raise self._unsupported(_("hiding replies"))
+
+    def unhide_reply(self, reply_id: str, root_id: str) -> None:
+        raise self._unsupported(_("hiding replies"))
 
     # Listening ---------------------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:

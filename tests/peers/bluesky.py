@@ -68,6 +68,8 @@ class BlueskyNetwork:
     plc_url: str
     appview_url: str | None
     reason_without_appview: str = ""
+    ozone_url: str | None = None  # the moderation service reports go to (full mode)
+    admin_password: str = ""  # Ozone's admin (HTTP basic "admin:<password>"), to read its report queue
     install_seconds: float | None = None
     start_seconds: float = 0.0
     ready_ms: int = 0
@@ -87,6 +89,18 @@ class BlueskyNetwork:
         if token:
             headers["authorization"] = f"Bearer {token}"
         return httpx.request(method, f"{self.pds_url}/xrpc/{nsid}", headers=headers, timeout=20, **kwargs)
+
+    def moderation_xrpc(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
+        """An XRPC call to Ozone as its admin: what reached the moderators (full mode only)."""
+        if self.ozone_url is None:
+            pytest.skip(f"needs the Bluesky moderation service: {self.reason_without_appview}")
+        return httpx.request(
+            method,
+            f"{self.ozone_url}/xrpc/{nsid}",
+            auth=("admin", self.admin_password),
+            timeout=20,
+            **kwargs,
+        )
 
     def create_account(self, name: str = "user", *, app_password_name: str = "smm") -> BlueskyTestAccount:  # noqa: S107
         """A new account with a unique `<name><n>.test` handle and an app password for smm."""
@@ -397,6 +411,8 @@ def bluesky_network(request: pytest.FixtureRequest) -> Iterator[BlueskyNetwork]:
             plc_url=info["plc_url"],
             appview_url=info.get("appview_url"),
             reason_without_appview="" if database else reason,
+            ozone_url=info.get("ozone_url"),
+            admin_password=info.get("admin_password", ""),
             install_seconds=install_seconds,
             start_seconds=time.monotonic() - started,
             ready_ms=info.get("ready_ms", 0),

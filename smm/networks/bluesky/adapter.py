@@ -17,7 +17,9 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
+import regex
 from atproto_client import models
+from atproto_client.models.dot_dict import DotDict
 from django.utils.translation import gettext as _
 
 from smm.networks.base import (
@@ -37,6 +39,8 @@ from smm.networks.base import (
     RefreshGuard,
     RemotePost,
     SaveCredentials,
+    Thread,
+    TransientError,
 )
 from smm.networks.bluesky import embeds
 from smm.networks.bluesky.client import BLUESKY_LIMITS, BlueskySession, PinnedClient, new_http_client, xrpc_error
@@ -48,6 +52,7 @@ POST = "app.bsky.feed.post"
 LIKE = "app.bsky.feed.like"
 REPOST = "app.bsky.feed.repost"
 BLOCK = "app.bsky.graph.block"
+THREADGATE = "app.bsky.feed.threadgate"
 WEB_URL = "https://bsky.app"
 # Besides 300 graphemes, post text may hold at most 3000 UTF-8 bytes (long emoji sequences).
 MAX_TEXT_BYTES = 3000
@@ -68,6 +73,17 @@ _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _tid_lock = threading.Lock()
 _last_tid_micros = 0
 _GET_POSTS_BATCH = 25
+# How far up getPostThread reads a reply's parents (its default; the lexicon allows up to 1000).
+THREAD_PARENT_HEIGHT = 80
+# A threadgate hides at most this many replies (app.bsky.feed.threadgate hiddenReplies maxLength).
+MAX_HIDDEN_REPLIES = 300
+# smm's report categories -> com.atproto.moderation.defs reason types.
+REPORT_REASONS = {
+    "spam": "com.atproto.moderation.defs#reasonSpam",
+    "rude": "com.atproto.moderation.defs#reasonRude",
+    "other": "com.atproto.moderation.defs#reasonOther",
+}
+REPORT_REASON_MAX_GRAPHEMES = 2000  # com.atproto.moderation.createReport `reason`
 
 
 def new_tid() -> str:
@@ -99,6 +115,12 @@ def _parse_datetime(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _reply_uri(record: Any, which: str) -> str | None:
+    """The at:// URI of a post record's reply `parent` or `root`; None for a post that is no reply."""
+    uri = _get(_get(_get(record, "reply"), which), "uri")
+    return str(uri) if uri else None
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -128,8 +150,12 @@ class BlueskyAdapter(Adapter):
             Capability.BOOST,
             Capability.BLOCK,
             Capability.MUTE,
+            Capability.REPORT,
+            Capability.HIDE,  # replies in the account's own threads, through the threadgate record
             Capability.SEARCH,
             Capability.PROFILE,
+            # Not DIRECT_MESSAGES: Bluesky chat is a separate service (chat.bsky) that app passwords
+            # reach only when created with direct-message access. Not DELETE_OTHERS: nobody can.
         }
     )
 
@@ -203,6 +229,24 @@ class BlueskyAdapter(Adapter):
             return ""
         web = str(self.config.get("web_url") or WEB_URL).rstrip("/")
         return f"{web}/profile/{handle or match['repo']}/post/{match['rkey']}"
+
+    def profile_url(self, handle_or_did: str) -> str:
+        web = str(self.config.get("web_url") or WEB_URL).rstrip("/")
+        return f"{web}/profile/{handle_or_did}" if handle_or_did else ""
+
+    def _xrpc(self, nsid: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None) -> Any:
+        """One XRPC call with plain JSON in and out (records are edited as the JSON they are, so
+        fields the library's models do not know survive a read-modify-write). A body makes it a
+        procedure (a write)."""
+
+        def call(client: PinnedClient) -> Any:
+            if body is None:
+                response = client.invoke_query(nsid, params=DotDict(params) if params else None)
+            else:
+                response = client.invoke_procedure(nsid, data=DotDict(body), input_encoding="application/json")
+            return response.content
+
+        return self.session.call(call, write=body is not None)
 
     def _split_uri(self, uri: str, collection: str | None = POST) -> re.Match[str]:
         match = AT_URI.match(uri or "")
@@ -421,6 +465,10 @@ class BlueskyAdapter(Adapter):
             text=_get(value, "text", "") or "",
             created_at=_parse_datetime(_get(value, "created_at")),
             language=(_get(value, "langs") or [None])[0],
+            reply_to=_reply_uri(value, "parent"),
+            author_id=match["repo"],
+            author_url=self.profile_url(match["repo"]),
+            thread_root=_reply_uri(value, "root"),
         )
 
     def delete(self, remote_id: str) -> None:
@@ -447,14 +495,16 @@ class BlueskyAdapter(Adapter):
         return Page(items=posts, cursor=response.cursor or None)
 
     def _remote_post(self, view: Any) -> RemotePost:
+        """A RemotePost from an AppView post view (app.bsky.feed.defs#postView)."""
         record = view.record
         author = view.author
+        handle = _get(author, "handle", "") or ""
         return RemotePost(
             remote_id=view.uri,
-            url=self.post_url(view.uri, _get(author, "handle", "")),
+            url=self.post_url(view.uri, handle),
             text=_get(record, "text", "") or "",
             created_at=_parse_datetime(_get(record, "created_at")) or _parse_datetime(_get(view, "indexed_at")),
-            author_handle=_get(author, "handle", "") or "",
+            author_handle=handle,
             author_display_name=_get(author, "display_name", "") or "",
             language=(_get(record, "langs") or [None])[0],
             counts={
@@ -463,16 +513,35 @@ class BlueskyAdapter(Adapter):
                 "replies": view.reply_count or 0,
                 "quotes": view.quote_count or 0,
             },
-            reply_to=_get(_get(_get(record, "reply"), "parent"), "uri"),
+            reply_to=_reply_uri(record, "parent"),
+            author_id=_get(author, "did", "") or "",
+            author_avatar_url=_get(author, "avatar", "") or "",
+            author_url=self.profile_url(handle),
+            thread_root=_reply_uri(record, "root"),
         )
 
     # Participation -----------------------------------------------------------------------------
-    def notifications(self, *, limit: int = 40, cursor: str | None = None) -> Page[Notification]:
+    def notifications(
+        self, *, limit: int = 40, cursor: str | None = None, since_id: str | None = None
+    ) -> Page[Notification]:
+        """listNotifications, newest first.
+
+        Bluesky cannot list only what is newer than an item: with `since_id` the page stops at that
+        notification (and says there is no more) when it is on the page; when it is not (a later
+        page, or a like that was undone and its notification is gone), the caller keeps paging
+        until it meets a notification it knows.
+        """
         params: dict[str, Any] = {"limit": max(1, min(limit, 100))}
         if cursor:
             params["cursor"] = cursor
         response = self._read(lambda client: client.app.bsky.notification.list_notifications(params))
-        items = [item for item in response.notifications if item.reason in NOTIFICATION_KINDS]
+        raw = list(response.notifications)
+        next_cursor = response.cursor or None
+        if since_id:
+            known = next((index for index, item in enumerate(raw) if item.uri == since_id), None)
+            if known is not None:
+                raw, next_cursor = raw[:known], None
+        items = [item for item in raw if item.reason in NOTIFICATION_KINDS]
         # Likes and reposts point at one of our posts: fetch those posts in batches.
         subjects = dict.fromkeys(
             item.reason_subject
@@ -497,9 +566,42 @@ class BlueskyAdapter(Adapter):
                     author_handle=item.author.handle,
                     author_display_name=item.author.display_name or "",
                     post=post,
+                    author_avatar_url=item.author.avatar or "",
+                    author_url=self.profile_url(item.author.handle),
                 )
             )
-        return Page(items=notifications, cursor=response.cursor or None)
+        return Page(items=notifications, cursor=next_cursor)
+
+    def thread(self, remote_id: str) -> Thread:
+        """getPostThread's parent chain (no replies below). A parent that is deleted (notFoundPost)
+        or hidden by a block either way (blockedPost) ends the chain; the root, which every reply
+        names, is then read on its own when it is still there."""
+        self._split_uri(remote_id)
+        params = {"uri": remote_id, "depth": 0, "parentHeight": THREAD_PARENT_HEIGHT}
+        response = self._read(lambda client: client.app.bsky.feed.get_post_thread(params))
+        node = response.thread
+        if not isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
+            blocked = isinstance(node, models.AppBskyFeedDefs.BlockedPost)
+            raise PermanentError(
+                _("Bluesky does not show this post to the account (a block).")
+                if blocked
+                else _("Bluesky could not find that post."),
+                status=403 if blocked else 404,
+                detail=str(_get(node, "py_type", "")),
+            )
+        post = self._remote_post(node.post)
+        ancestors: list[RemotePost] = []
+        parent = node.parent
+        while isinstance(parent, models.AppBskyFeedDefs.ThreadViewPost) and len(ancestors) < THREAD_PARENT_HEIGHT:
+            ancestors.append(self._remote_post(parent.post))
+            parent = parent.parent
+        ancestors.reverse()
+        top = ancestors[0] if ancestors else post
+        complete = top.reply_to is None
+        root = top
+        if not complete and post.thread_root:
+            root = self._posts_by_uri([post.thread_root]).get(post.thread_root, top)
+        return Thread(root=root, ancestors=ancestors, post=post, complete=complete)
 
     def _notification_post(self, item: Any) -> RemotePost:
         record = item.record
@@ -511,7 +613,11 @@ class BlueskyAdapter(Adapter):
             author_handle=item.author.handle,
             author_display_name=item.author.display_name or "",
             language=(_get(record, "langs") or [None])[0],
-            reply_to=_get(_get(_get(record, "reply"), "parent"), "uri"),
+            reply_to=_reply_uri(record, "parent"),
+            author_id=item.author.did,
+            author_avatar_url=item.author.avatar or "",
+            author_url=self.profile_url(item.author.handle),
+            thread_root=_reply_uri(record, "root"),
         )
 
     def _posts_by_uri(self, uris: list[str]) -> dict[str, RemotePost]:
@@ -527,21 +633,170 @@ class BlueskyAdapter(Adapter):
         subject = self._strong_ref(remote_id)
         self._create_record(LIKE, models.AppBskyFeedLike.Record(subject=self._ref(subject), created_at=_now_iso()))
 
+    def unlike(self, remote_id: str) -> None:
+        """Delete the like the AppView says the account has on the post (nothing if none)."""
+        self._delete_viewer_record(remote_id, "like", LIKE)
+
     def boost(self, remote_id: str) -> None:
         subject = self._strong_ref(remote_id)
         self._create_record(REPOST, models.AppBskyFeedRepost.Record(subject=self._ref(subject), created_at=_now_iso()))
+
+    def unboost(self, remote_id: str) -> None:
+        self._delete_viewer_record(remote_id, "repost", REPOST)
+
+    def _delete_viewer_record(self, remote_id: str, field_name: str, collection: str) -> None:
+        self._split_uri(remote_id)
+        response = self._read(lambda client: client.app.bsky.feed.get_posts({"uris": [remote_id]}))
+        views = [view for view in response.posts if view.uri == remote_id]
+        record_uri = _get(_get(views[0], "viewer"), field_name) if views else None
+        if record_uri:
+            self._delete_own_record(str(record_uri), collection)
+
+    def _delete_own_record(self, uri: str, collection: str) -> None:
+        match = self._split_uri(uri, collection)
+        if match["repo"] != self.did:
+            raise PermanentError(_("That record is not this account's."), detail=uri)
+        self._write(
+            lambda client: client.com.atproto.repo.delete_record(
+                {"repo": match["repo"], "collection": collection, "rkey": match["rkey"]}
+            )
+        )
 
     @staticmethod
     def _ref(record: Any) -> Any:
         return models.ComAtprotoRepoStrongRef.Main(uri=record.uri, cid=record.cid)
 
+    # Moderation --------------------------------------------------------------------------------
     def block(self, author_id: str) -> None:
         did = self._actor_did(author_id)
         self._create_record(BLOCK, models.AppBskyGraphBlock.Record(subject=did, created_at=_now_iso()))
 
+    def unblock(self, author_id: str) -> None:
+        """Delete every block record of the account about that person.
+
+        A block is a record in the account's repository. The reference PDS keeps one per person
+        (a new block replaces the old), but nothing in the protocol says so: on another PDS a
+        block sent twice (a retry after no answer) is two records, and the person stays blocked
+        while any is left. So the account's blocks are listed rather than trusting the one the
+        AppView names (viewer.blocking), which also works without the AppView.
+        """
+        did = self._actor_did(author_id)
+        cursor: str | None = None
+        found: list[str] = []
+        while True:
+            params: dict[str, Any] = {"repo": self.did, "collection": BLOCK, "limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            page = self._xrpc("com.atproto.repo.listRecords", params=params)
+            records = page.get("records") or []
+            found += [str(record["uri"]) for record in records if (record.get("value") or {}).get("subject") == did]
+            cursor = page.get("cursor")
+            if not cursor or not records:
+                break
+        for uri in found:
+            self._delete_own_record(uri, BLOCK)
+
     def mute(self, author_id: str) -> None:
         did = self._actor_did(author_id)
         self._write(lambda client: client.app.bsky.graph.mute_actor({"actor": did}))
+
+    def unmute(self, author_id: str) -> None:
+        did = self._actor_did(author_id)
+        self._write(lambda client: client.app.bsky.graph.unmute_actor({"actor": did}))
+
+    def report(self, *, remote_id: str | None, author_id: str, reason: str, category: str = "other") -> None:
+        """com.atproto.moderation.createReport, about the post (a strong ref) or else the account.
+
+        The PDS sends the report on to its moderation service (Bluesky's, for accounts hosted by
+        Bluesky). A post that is already gone is reported as its author's account instead.
+        Categories: spam -> reasonSpam, rude -> reasonRude, other -> reasonOther.
+        """
+        reason_type = REPORT_REASONS.get(category)
+        if reason_type is None:
+            raise PermanentError(_("Unknown report category “%(value)s”.") % {"value": category})
+        subject: dict[str, Any] | None = None
+        if remote_id:
+            record = self._get_record(*self._split_uri(remote_id).group("repo", "rkey"))
+            if record is not None:
+                subject = {"$type": "com.atproto.repo.strongRef", "uri": record.uri, "cid": record.cid}
+        if subject is None:
+            subject = {"$type": "com.atproto.admin.defs#repoRef", "did": self._actor_did(author_id)}
+        body: dict[str, Any] = {"reasonType": reason_type, "subject": subject}
+        text = reason.strip()
+        if text:
+            graphemes = regex.findall(r"\X", text)
+            if len(graphemes) > REPORT_REASON_MAX_GRAPHEMES:
+                text = "".join(graphemes[: REPORT_REASON_MAX_GRAPHEMES - 1]) + "…"
+            body["reason"] = text
+        self._xrpc("com.atproto.moderation.createReport", body=body)
+
+    def hide_reply(self, reply_id: str, root_id: str) -> None:
+        """Add the reply to the hiddenReplies of the root post's threadgate (made if there is none).
+
+        The threadgate (record key = the root post's) also says who may reply: that part is kept
+        exactly as it is, and so is anything else in the record. Another writer in between (a
+        teammate hiding another reply) makes the swap fail, and the edit is done again on theirs.
+        """
+        self._edit_hidden_replies(reply_id, root_id, hide=True)
+
+    def unhide_reply(self, reply_id: str, root_id: str) -> None:
+        self._edit_hidden_replies(reply_id, root_id, hide=False)
+
+    def _edit_hidden_replies(self, reply_id: str, root_id: str, *, hide: bool) -> None:
+        self._split_uri(reply_id)
+        root = self._split_uri(root_id)
+        if root["repo"] != self.did:
+            raise self._unsupported(_("hiding replies in threads started by others"))
+        for _attempt in range(3):
+            gate = self._threadgate(root["rkey"])
+            if gate is None:
+                if not hide:
+                    return
+                record = {"$type": THREADGATE, "post": root_id, "createdAt": _now_iso(), "hiddenReplies": [reply_id]}
+                body: dict[str, Any] = {"repo": self.did, "collection": THREADGATE, "rkey": root["rkey"]}
+                nsid = "com.atproto.repo.createRecord"
+            else:
+                record = dict(gate["value"])
+                hidden = [uri for uri in record.get("hiddenReplies") or [] if uri != reply_id]
+                if hide:
+                    hidden.append(reply_id)
+                if hidden == list(record.get("hiddenReplies") or []):
+                    return  # already as asked
+                if len(hidden) > MAX_HIDDEN_REPLIES:
+                    raise PermanentError(
+                        _("Bluesky hides at most %(limit)s replies in one thread.") % {"limit": MAX_HIDDEN_REPLIES}
+                    )
+                record["hiddenReplies"] = hidden
+                body = {"repo": self.did, "collection": THREADGATE, "rkey": root["rkey"], "swapRecord": gate["cid"]}
+                nsid = "com.atproto.repo.putRecord"
+            try:
+                self._xrpc(nsid, body={**body, "record": record})
+                return
+            except PermanentError as error:
+                if "InvalidSwap" not in error.detail:
+                    raise
+            except TransientError:
+                # The reference PDS answers a create whose record key is taken with a 500: another
+                # writer made the threadgate first. Read it and edit that one instead.
+                if gate is not None or self._threadgate(root["rkey"]) is None:
+                    raise
+        raise TransientError(_("Others kept changing the thread's settings; smm will try again."))
+
+    def _threadgate(self, rkey: str) -> dict[str, Any] | None:
+        """The account's threadgate record for the post with this record key, as plain JSON."""
+
+        def get(client: PinnedClient) -> Any:
+            try:
+                params = DotDict({"repo": self.did, "collection": THREADGATE, "rkey": rkey})
+                return client.invoke_query("com.atproto.repo.getRecord", params=params).content
+            except Exception as error:
+                status, _name, _message = xrpc_error(error)
+                if status in (400, 404):
+                    return None  # RecordNotFound: the post has no threadgate
+                raise
+
+        found = self._read(get)
+        return found if isinstance(found, dict) and isinstance(found.get("value"), dict) else None
 
     # Listening ---------------------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:

@@ -34,6 +34,7 @@ from smm.networks.base import (
     RefreshGuard,
     RemotePost,
     SaveCredentials,
+    Thread,
     TransientError,
     UnknownOutcomeError,
 )
@@ -55,6 +56,12 @@ NOTIFICATION_KINDS = {
     "follow_request": "follow_request",
 }
 _HASHTAG = re.compile(r"#(\w+)")
+# smm's report categories -> Mastodon's (spam, legal, violation, other). "violation" needs the ids
+# of the server's rules, so abuse goes in as "other" with the team's words in the comment.
+REPORT_CATEGORIES = {"spam": "spam", "rude": "other", "other": "other"}
+# Mastodon refuses a longer comment on a report (Report validates comment length <= 1000).
+REPORT_COMMENT_MAX = 1000
+_LEADING_MENTIONS = re.compile(r"^(?:@\S+ )+")
 
 
 class MastodonAdapter(Adapter):
@@ -80,8 +87,11 @@ class MastodonAdapter(Adapter):
             Capability.BOOST,
             Capability.BLOCK,
             Capability.MUTE,
+            Capability.REPORT,
             Capability.SEARCH,
             Capability.PROFILE,
+            # Not HIDE: Mastodon has no way for an author to hide a reply (only to delete a
+            # status of their own); not DELETE_OTHERS: only a server's moderators can do that.
         }
     )
     # A video is processed after upload; publishing waits this long for it.
@@ -182,15 +192,22 @@ class MastodonAdapter(Adapter):
         Mastodon keeps the Idempotency-Key for an hour: a retry with the same key returns the status
         the first attempt created. Media uploads are not covered; a retry uploads them again (the
         unused copies are removed by the server's media cleanup).
+
+        A direct reply is addressed to the people of the conversation: Mastodon delivers a direct
+        status only to the accounts mentioned in its text, so the ones the text lacks are put in
+        front of it (`@handle `), as Mastodon's own reply box does.
         """
         if draft.visibility not in VISIBILITIES:
             raise PermanentError(_("Mastodon does not have the visibility “%(value)s”.") % {"value": draft.visibility})
         with self._errors() as client:
+            text = draft.text
+            if draft.reply_to and draft.visibility == "direct":
+                text = self._addressed(self._status(client, draft.reply_to), text)
             media_ids = [
                 self._upload(client, item.data, item.mime_type, item.alt_text, item.filename) for item in draft.media
             ]
             # The form Mastodon.py's status_post() sends, as a plain request (see client.api_call).
-            form = [("status", draft.text), ("visibility", draft.visibility)]
+            form = [("status", text), ("visibility", draft.visibility)]
             form += [("media_ids[]", media_id) for media_id in media_ids]
             if draft.reply_to:
                 form.append(("in_reply_to_id", draft.reply_to))
@@ -213,6 +230,33 @@ class MastodonAdapter(Adapter):
             url=str(status.get("url") or status.get("uri") or ""),
             created_at=_aware(status.get("created_at")),
         )
+
+    def _status(self, client: Mastodon, remote_id: str) -> dict[str, Any]:
+        status = api.api_call(client, "GET", f"/api/v1/statuses/{quote(remote_id, safe='')}", timeout=self.timeout)
+        if status.get("id") is None:
+            raise TransientError(_("The server's answer could not be read."))
+        return status
+
+    def _addressed(self, status: Mapping[str, Any], text: str) -> str:
+        """`text` with a mention in front for each person of `status`'s conversation it does not name."""
+        own_id = self._own_account_id()
+        people = [status.get("account") or {}, *(status.get("mentions") or [])]
+        named = {self._account_key(match["user"], match["domain"]) for match in MENTION.finditer(text)}
+        missing: list[str] = []
+        for person in people:
+            acct = str(person.get("acct") or "")
+            if not acct or str(person.get("id")) == own_id:
+                continue
+            user, _at, domain = acct.partition("@")
+            key = self._account_key(user, domain)
+            if key not in named:
+                named.add(key)
+                missing.append(f"@{acct}")
+        return " ".join([*missing, text]) if missing else text
+
+    def _account_key(self, user: str, domain: str | None) -> tuple[str, str]:
+        """How Mastodon tells accounts apart: user@domain, any case; no domain means this server's."""
+        return user.casefold(), (domain or self._domain).casefold()
 
     def _upload(self, client: Mastodon, data: bytes, mime_type: str, alt_text: str, filename: str) -> str:
         if "." not in filename:
@@ -251,9 +295,7 @@ class MastodonAdapter(Adapter):
 
     def fetch_post(self, remote_id: str) -> RemotePost:
         with self._errors() as client:
-            status = api.api_call(client, "GET", f"/api/v1/statuses/{quote(remote_id, safe='')}", timeout=self.timeout)
-        if status.get("id") is None:
-            raise TransientError(_("The server's answer could not be read."))
+            status = self._status(client, remote_id)
         return self._post(status)
 
     def delete(self, remote_id: str) -> None:
@@ -274,52 +316,145 @@ class MastodonAdapter(Adapter):
         return Page(items=[self._post(status) for status in statuses], cursor=_next_cursor(statuses, limit))
 
     # Participation -----------------------------------------------------------------------------
-    def notifications(self, *, limit: int = 40, cursor: str | None = None) -> Page[Notification]:
-        """Mentions (split into mention / reply / direct), likes, boosts, quotes, follows, requests."""
+    def notifications(
+        self, *, limit: int = 40, cursor: str | None = None, since_id: str | None = None
+    ) -> Page[Notification]:
+        """Mentions (split into mention / reply / direct), likes, boosts, quotes, follows, requests.
+
+        `since_id` is Mastodon's own: the server returns only newer notifications, newest first,
+        and it combines with `cursor` (max_id) to page back through them. (`min_id` would page
+        forwards from the oldest new one instead, against the order of the cursor.)
+
+        `include_filtered`: since Mastodon 4.3 a notification policy keeps some notifications out
+        of the list by default, among them private mentions from accounts the user does not
+        follow, which for a brand's inbox are most direct messages from customers. Servers
+        without policies ignore the parameter.
+        """
         own_id = self._own_account_id()
         limit = max(1, min(limit, MAX_NOTIFICATIONS_PAGE))
+        params = [("limit", str(limit)), ("include_filtered", "true")]
+        if cursor:
+            params.append(("max_id", cursor))
+        if since_id:
+            params.append(("since_id", since_id))
         with self._errors() as client:
-            raw = client.notifications(limit=limit, max_id=cursor)
+            raw, next_max_id = api.api_list(client, "/api/v1/notifications", params=params, timeout=self.timeout)
         items: list[Notification] = []
         for notification in raw:
-            kind = NOTIFICATION_KINDS.get(str(notification.type))
-            if kind is None:
+            kind = NOTIFICATION_KINDS.get(str(notification.get("type")))
+            account = notification.get("account")
+            if kind is None or not isinstance(account, Mapping) or notification.get("id") is None:
                 continue  # polls, edits, admin reports, moderation warnings: not for the inbox
             status = notification.get("status")
+            if not isinstance(status, Mapping) or status.get("id") is None:
+                status = None
             if kind == "mention" and status is not None:
                 if status.get("visibility") == "direct":
                     kind = "direct"
-                elif status.get("in_reply_to_account_id") is not None and str(status.in_reply_to_account_id) == own_id:
+                elif str(status.get("in_reply_to_account_id")) == own_id:
                     kind = "reply"
-            account = notification.account
             items.append(
                 Notification(
-                    remote_id=str(notification.id),
+                    remote_id=str(notification["id"]),
                     kind=kind,
-                    created_at=_aware(notification.created_at),
-                    author_id=str(account.id),
+                    created_at=_aware(notification.get("created_at")),
+                    author_id=str(account.get("id") or ""),
                     author_handle=self._handle(account),
-                    author_display_name=str(account.display_name or ""),
+                    author_display_name=str(account.get("display_name") or ""),
                     post=self._post(status) if status is not None else None,
+                    author_avatar_url=_avatar(account),
+                    author_url=str(account.get("url") or ""),
                 )
             )
-        return Page(items=items, cursor=_next_cursor(raw, limit))
+        if next_max_id is None and len(raw) >= limit:  # a server that sends no Link header
+            next_max_id = str(raw[-1]["id"])
+        return Page(items=items, cursor=next_max_id)
+
+    def thread(self, remote_id: str) -> Thread:
+        """The status and its ancestors, from GET /api/v1/statuses/:id and its /context.
+
+        The context lists only the ancestors the account may see that still exist, root first; a
+        deleted or hidden parent leaves a gap (Mastodon then lists what is above it, or nothing
+        when the parent is deleted). The chain is followed by in_reply_to_id up to the first gap.
+        """
+        quoted = quote(remote_id, safe="")
+        with self._errors() as client:
+            status = self._status(client, remote_id)
+            context = api.api_call(client, "GET", f"/api/v1/statuses/{quoted}/context", timeout=self.timeout)
+        listed = [item for item in context.get("ancestors") or [] if isinstance(item, Mapping) and item.get("id")]
+        by_id = {str(item["id"]): item for item in listed}
+        chain: list[Mapping[str, Any]] = []
+        parent_id = status.get("in_reply_to_id")
+        while parent_id is not None and str(parent_id) in by_id and len(chain) < len(by_id):
+            parent = by_id[str(parent_id)]
+            chain.append(parent)
+            parent_id = parent.get("in_reply_to_id")
+        chain.reverse()
+        post = self._post(status)
+        ancestors = [self._post(item) for item in chain]
+        complete = parent_id is None
+        root = ancestors[0] if ancestors else post
+        if not complete and listed and listed[0].get("in_reply_to_id") is None:
+            root = self._post(listed[0])  # the thread's first status, above the gap
+        return Thread(root=root, ancestors=ancestors, post=post, complete=complete)
 
     def like(self, remote_id: str) -> None:
         with self._errors() as client:
             client.status_favourite(remote_id)
 
+    def unlike(self, remote_id: str) -> None:
+        with self._errors() as client:
+            client.status_unfavourite(remote_id)
+
     def boost(self, remote_id: str) -> None:
         with self._errors() as client:
             client.status_reblog(remote_id)
 
+    def unboost(self, remote_id: str) -> None:
+        with self._errors() as client:
+            client.status_unreblog(remote_id)
+
+    # Moderation --------------------------------------------------------------------------------
     def block(self, author_id: str) -> None:
         with self._errors() as client:
             client.account_block(author_id)
 
+    def unblock(self, author_id: str) -> None:
+        with self._errors() as client:
+            client.account_unblock(author_id)
+
     def mute(self, author_id: str) -> None:
         with self._errors() as client:
             client.account_mute(author_id, notifications=True)
+
+    def unmute(self, author_id: str) -> None:
+        with self._errors() as client:
+            client.account_unmute(author_id)
+
+    def report(self, *, remote_id: str | None, author_id: str, reason: str, category: str = "other") -> None:
+        """POST /api/v1/reports to this server's moderators (not forwarded to a remote author's server).
+
+        Mastodon answers 404 when a reported status is gone (or is not the account's): the report
+        is then filed about the account alone, naming the status in the comment.
+        """
+        mastodon_category = REPORT_CATEGORIES.get(category)
+        if mastodon_category is None:
+            raise PermanentError(_("Unknown report category “%(value)s”.") % {"value": category})
+        comment = reason.strip()
+        try:
+            self._report(author_id, [remote_id] if remote_id else [], mastodon_category, comment)
+        except PermanentError as error:
+            if not remote_id or error.status != 404:
+                raise
+            self._report(author_id, [], mastodon_category, f"{comment}\n\n(status {remote_id}, since deleted)".strip())
+
+    def _report(self, account_id: str, status_ids: list[str], category: str, comment: str) -> None:
+        if len(comment) > REPORT_COMMENT_MAX:
+            comment = comment[: REPORT_COMMENT_MAX - 1] + "…"
+        form = [("account_id", account_id), ("category", category), ("comment", comment)]
+        form += [("status_ids[]", status_id) for status_id in status_ids]
+        with self._errors() as client:
+            api.api_call(client, "POST", "/api/v1/reports", data=form, timeout=self.timeout)
 
     # Listening ---------------------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:
@@ -367,13 +502,23 @@ class MastodonAdapter(Adapter):
             counts=counts,
             reply_to=str(reply_to) if reply_to is not None else None,
             raw_html=html,
+            author_id=str(account.get("id") or ""),
+            author_avatar_url=_avatar(account),
+            author_url=str(account.get("url") or ""),
+            visibility=str(status.get("visibility") or "public"),
         )
 
 
 def _comparable(text: str) -> str:
-    """Text compared the way Mastodon gives it back: mentions as @user, whitespace collapsed, any case."""
+    """Text compared the way Mastodon gives it back: mentions as @user, whitespace collapsed, any case,
+    without the mentions in front (publish() may add them to a direct reply)."""
     text = MENTION.sub(lambda match: "@" + match.group("user"), text)
-    return " ".join(text.split()).casefold()
+    return _LEADING_MENTIONS.sub("", " ".join(text.split())).casefold()
+
+
+def _avatar(account: Mapping[str, Any]) -> str:
+    """The still picture: `avatar` may be an animated GIF (`avatar_static` is its first frame)."""
+    return str(account.get("avatar_static") or account.get("avatar") or "")
 
 
 def _aware(value: object) -> datetime | None:

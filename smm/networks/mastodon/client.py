@@ -13,7 +13,10 @@ requests on the same session, because Mastodon.py 2.3.3 cannot make them correct
 The two calls of every publish (create the status, read it back) go through `api_call`, a plain
 request on the client's session: Mastodon.py turns every answer into typed objects, recursively,
 which cost more CPU than all the rest of a publish (bench/publish_lateness.py). Their errors map
-exactly as Mastodon.py's would.
+exactly as Mastodon.py's would. So do the inbox's reads (notifications through `api_list`, thread
+context) and reports, for the same reason and because Mastodon.py 2.3.3 cannot send what they
+need: `include_filtered` on notifications, and a report without a trailing slash (it posts to
+`/api/v1/reports/`).
 
 Mastodon.py quirks worked around here:
 
@@ -43,7 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from django.conf import settings
@@ -268,21 +271,55 @@ def api_call(
     Mastodon.py's call would have; a success that is not a JSON object raises as unreadable
     (UnknownOutcomeError for a write: it may have been done).
     """
+    response = _send(client, method, path, data=data, headers=headers, timeout=timeout)
+    body = _json(response)
+    if not isinstance(body, dict):
+        raise _no_answer(method=method, detail=f"HTTP {response.status_code}: not a JSON object", unreadable=True)
+    return body
+
+
+def api_list(
+    client: Mastodon, path: str, *, params: list[tuple[str, str]], timeout: float = DEFAULT_TIMEOUT
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One GET of a paginated list: (its items as plain data, the max_id of its Link rel="next").
+
+    Call it inside `translated_errors(client.session)`, like `api_call`.
+    """
+    response = _send(client, "GET", path, params=params, timeout=timeout)
+    body = _json(response)
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+        raise _no_answer(method="GET", detail=f"HTTP {response.status_code}: not a JSON list", unreadable=True)
+    following = response.links.get("next", {}).get("url")
+    max_id = dict(parse_qsl(urlsplit(following).query)).get("max_id") if following else None
+    return body, max_id or None
+
+
+def _send(
+    client: Mastodon,
+    method: str,
+    path: str,
+    *,
+    data: list[tuple[str, str]] | None = None,
+    params: list[tuple[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float,
+) -> requests.Response:
     request_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
     if client.access_token:
         request_headers["Authorization"] = f"Bearer {client.access_token}"
     response = client.session.request(
-        method, f"{client.api_base_url}{path}", data=data, headers=request_headers, timeout=timeout
+        method, f"{client.api_base_url}{path}", data=data, params=params, headers=request_headers, timeout=timeout
     )
     if not response.ok:
         raise error_from_response(response)
+    return response
+
+
+def _json(response: requests.Response) -> Any:
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise _no_answer(method=method, detail=f"HTTP {response.status_code}: not a JSON object", unreadable=True)
-    return body
+        return None
 
 
 def to_network_error(exc: BaseException, *, response: requests.Response | None = None) -> NetworkError:

@@ -38,7 +38,9 @@ def test_it_declares_what_mastodon_can_do() -> None:
     assert MastodonAdapter.network == "mastodon"
     assert MastodonAdapter.label == "Mastodon"
     assert Capability.DIRECT_MESSAGES in MastodonAdapter.capabilities
-    assert Capability.HIDE not in MastodonAdapter.capabilities
+    assert Capability.REPORT in MastodonAdapter.capabilities
+    assert Capability.HIDE not in MastodonAdapter.capabilities  # no API hides a reply
+    assert Capability.DELETE_OTHERS not in MastodonAdapter.capabilities  # only moderators can
 
 
 def test_it_publishes_text(mastodon_server: MastodonMockServer, make_adapter: MakeAdapter) -> None:

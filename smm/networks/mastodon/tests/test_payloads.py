@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 import pytest
 
-from smm.networks.base import Limits, PermanentError
+from smm.networks.base import Limits, PermanentError, PostDraft
 from smm.networks.mastodon import client
 from smm.networks.mastodon.adapter import MastodonAdapter
 from smm.networks.mastodon.content import html_to_text
@@ -62,7 +63,20 @@ def test_it_reads_real_notifications(scripted_mastodon: ScriptedServer) -> None:
     )
     assert repost.post is not None and repost.post.author_handle == "@acme@mastodon.example"
     assert repost.post.counts == {"likes": 1, "reposts": 1, "replies": 1}
-    assert scripted_mastodon.requests[0].query == {"limit": "9"}
+    # Who wrote it, for the inbox's contacts: stable id, the still avatar, the profile page.
+    assert (direct.author_id, direct.author_url, direct.author_avatar_url) == (
+        "110512345678901234",
+        "https://fosstodon.org/@reader",
+        "https://files.fosstodon.org/accounts/avatars/110512345678901234/original/avatar.png",
+    )
+    assert (direct.post.author_id, direct.post.visibility, direct.post.thread_root) == (
+        "110512345678901234",
+        "direct",
+        None,  # Mastodon does not name a thread's root in a status: Adapter.thread() finds it
+    )
+    assert (mention.post.visibility, repost.post.author_id) == ("public", OUR_ID)
+    # Filtered notifications (Mastodon 4.3 filters private mentions from strangers) are asked for too.
+    assert scripted_mastodon.requests[0].query == {"limit": "9", "include_filtered": "true"}
 
 
 def test_it_reads_a_real_profile(scripted_mastodon: ScriptedServer) -> None:
@@ -244,3 +258,128 @@ def test_it_reads_pleroma_style_limits() -> None:
         23,
         1500,
     )
+
+
+# The inbox ---------------------------------------------------------------------------------------
+def test_it_reads_a_thread_whose_chain_has_a_gap(scripted_mastodon: ScriptedServer) -> None:
+    # Mastodon leaves out of /context the ancestors the account may not see (followers-only, or
+    # by someone it blocked or muted) and lists the rest: the parent chain breaks at the gap.
+    fixture = load_fixture("status_context_gap_mastodon_4_3.json")
+    status_id = fixture["status"]["id"]
+    scripted_mastodon.on("GET", f"/api/v1/statuses/{status_id}", Reply(body=fixture["status"]))
+    scripted_mastodon.on("GET", f"/api/v1/statuses/{status_id}/context", Reply(body=fixture["context"]))
+    recorder = ContractRecorder(scripted_mastodon.base_url, known_deviations=())
+
+    thread = adapter_for(scripted_mastodon, recorder).thread(status_id)
+
+    recorder.assert_clean()
+    assert (thread.post.remote_id, thread.post.text) == (status_id, "@Gargron @acme Great, thanks!")
+    assert [(post.remote_id, post.author_handle) for post in thread.ancestors] == [
+        ("113500300000000030", "@Gargron@mastodon.social")  # the parent; its own parent is hidden
+    ]
+    assert not thread.complete
+    # The thread's first status is listed above the gap: it is the root to group the reply under.
+    assert (thread.root.remote_id, thread.root.text, thread.root.author_id) == (
+        "113500000000000001",
+        "Acme 2.0 is out today!",
+        OUR_ID,
+    )
+
+
+def test_it_addresses_a_direct_reply_to_everyone_in_the_conversation(scripted_mastodon: ScriptedServer) -> None:
+    ours = load_fixture("status_direct_ours_mastodon_4_3.json")
+    theirs = load_fixture("notifications_mastodon_4_3.json")[3]["status"]  # a direct mention of us
+    scripted_mastodon.on("GET", f"/api/v1/statuses/{ours['id']}", Reply(body=ours))
+    scripted_mastodon.on("GET", f"/api/v1/statuses/{theirs['id']}", Reply(body=theirs))
+    scripted_mastodon.on("POST", "/api/v1/statuses", Reply(body={**theirs, "account": ours["account"]}))
+    recorder = ContractRecorder(scripted_mastodon.base_url, known_deviations=())
+    adapter = adapter_for(scripted_mastodon, recorder)
+
+    # Replying to their message: its author is addressed (not we, whom it mentions).
+    adapter.publish(PostDraft(text="Yes, next week.", idempotency_key="a", reply_to=theirs["id"], visibility="direct"))
+    # Replying to our own message to two people: both stay in the conversation, each named once.
+    adapter.publish(
+        PostDraft(
+            text="@gargron@Mastodon.Social thanks, sent!",
+            idempotency_key="b",
+            reply_to=ours["id"],
+            visibility="direct",
+        )
+    )
+    # Not direct: the text is the team's to write, as it is.
+    adapter.publish(PostDraft(text="Thanks!", idempotency_key="c", reply_to=theirs["id"]))
+
+    recorder.assert_clean()
+    sent = [
+        dict(parse_qsl(request.body.decode())) for request in scripted_mastodon.requests if request.method == "POST"
+    ]
+    assert [(form["status"], form["visibility"], form["in_reply_to_id"]) for form in sent] == [
+        ("@reader@fosstodon.org Yes, next week.", "direct", theirs["id"]),
+        ("@reader@fosstodon.org @gargron@Mastodon.Social thanks, sent!", "direct", ours["id"]),
+        ("Thanks!", "public", theirs["id"]),
+    ]
+
+
+def test_it_reports_a_status_and_falls_back_to_the_account_when_the_status_is_gone(
+    scripted_mastodon: ScriptedServer,
+) -> None:
+    report = load_fixture("report_mastodon_4_3.json")
+    scripted_mastodon.on(
+        "POST",
+        "/api/v1/reports",
+        Reply(body=report),
+        Reply(404, {"error": "Record not found"}),  # Mastodon: a reported status that no longer exists
+        Reply(body={**report, "status_ids": []}),
+    )
+    recorder = ContractRecorder(scripted_mastodon.base_url, known_deviations=())
+    adapter = adapter_for(scripted_mastodon, recorder)
+
+    adapter.report(remote_id="113500400000000040", author_id="110512345678901234", reason=" Ads. ", category="spam")
+    adapter.report(remote_id="113500400000000041", author_id="110512345678901234", reason="x" * 1200, category="rude")
+
+    recorder.assert_clean()
+    sent = [parse_qsl(request.body.decode()) for request in scripted_mastodon.requests]
+    assert [request.path for request in scripted_mastodon.requests] == ["/api/v1/reports"] * 3  # no trailing slash
+    assert sent[0] == [
+        ("account_id", "110512345678901234"),
+        ("category", "spam"),
+        ("comment", "Ads."),
+        ("status_ids[]", "113500400000000040"),
+    ]
+    assert ("status_ids[]", "113500400000000041") in sent[1] and ("category", "other") in sent[1]
+    retried = dict(sent[2])
+    assert "status_ids[]" not in retried and retried["account_id"] == "110512345678901234"
+    assert len(retried["comment"]) == 1000 and retried["comment"].endswith("…")  # Mastodon's limit
+
+
+def test_it_refuses_an_unknown_report_category(scripted_mastodon: ScriptedServer) -> None:
+    recorder = ContractRecorder(scripted_mastodon.base_url, known_deviations=())
+
+    with pytest.raises(PermanentError):
+        adapter_for(scripted_mastodon, recorder).report(remote_id=None, author_id="1", reason="", category="legal")
+
+    assert scripted_mastodon.requests == []
+
+
+def test_it_pages_notifications_newer_than_since_id(scripted_mastodon: ScriptedServer) -> None:
+    notifications = load_fixture("notifications_mastodon_4_3.json")
+    following = f"{scripted_mastodon.base_url}/api/v1/notifications?limit=2&include_filtered=true&max_id=34975880"
+    scripted_mastodon.on(
+        "GET",
+        "/api/v1/notifications",
+        Reply(body=notifications[1:3], headers={"Link": f'<{following}>; rel="next"'}),
+        Reply(body=notifications[3:4]),
+    )
+    recorder = ContractRecorder(scripted_mastodon.base_url, known_deviations=())
+    adapter = adapter_for(scripted_mastodon, recorder)
+
+    first = adapter.notifications(limit=2, since_id="34975860")
+    second = adapter.notifications(limit=2, since_id="34975860", cursor=first.cursor)
+
+    recorder.assert_clean()
+    assert [item.remote_id for item in first.items + second.items] == ["34975890", "34975880", "34975870"]
+    assert (first.cursor, second.cursor) == ("34975880", None)
+    assert [request.query for request in scripted_mastodon.requests] == [
+        {"limit": "2", "include_filtered": "true", "since_id": "34975860"},
+        {"limit": "2", "include_filtered": "true", "max_id": "34975880", "since_id": "34975860"},
+    ]
