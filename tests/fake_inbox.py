@@ -90,7 +90,9 @@ class FakeInboxAdapter(Adapter):
     def default_limits(cls) -> Limits:
         return Limits(max_characters=500, counting="mastodon")
 
-    def notifications(self, *, limit: int = 40, cursor: str | None = None) -> Page[Notification]:
+    def notifications(
+        self, *, limit: int = 40, cursor: str | None = None, since_id: str | None = None
+    ) -> Page[Notification]:
         start = int(cursor or 0)
         page_number = start // limit
         if self.box.fail_on_page is not None and page_number == self.box.fail_on_page:

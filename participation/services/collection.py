@@ -61,11 +61,11 @@ def inbox_collect(*, account: ConnectedAccount, adapter: Adapter | None = None) 
         return result
     newest_seen = state.newest_remote_id
     first_of_run: Notification | None = None
-    roots: dict[str, tuple[str, str]] = {}  # a run's cache: remote id -> (root id, root url)
+    roots: dict[str, tuple[str, str, str]] = {}  # a run's cache: remote id -> (root id, url, author)
     cursor: str | None = None
     try:
         for _page in range(MAX_PAGES):
-            page = adapter.notifications(limit=PAGE_SIZE, cursor=cursor)
+            page = adapter.notifications(limit=PAGE_SIZE, cursor=cursor, since_id=newest_seen or None)
             result.pages += 1
             reached_known = False
             for notification in page.items:
@@ -120,30 +120,30 @@ def _analyse(text: str) -> tuple[str, str, float | None]:
     return language, verdict.label, verdict.score
 
 
-def _root(adapter: Adapter, post: RemotePost, roots: dict[str, tuple[str, str]]) -> tuple[str, str]:
-    """The remote id and URL of the thread a post belongs to (itself when it starts one)."""
+def _root(adapter: Adapter, post: RemotePost, roots: dict[str, tuple[str, str, str]]) -> tuple[str, str, str]:
+    """The remote id, URL and author id (when known) of the thread a post belongs to (itself when it starts one)."""
     if not post.reply_to:
-        return post.remote_id, post.url
-    root_id = getattr(post, "thread_root", None)
+        return post.remote_id, post.url, post.author_id
+    root_id = post.thread_root
     if root_id:
-        return root_id, ""
+        return root_id, "", ""
     if post.remote_id in roots:
         return roots[post.remote_id]
     known = InboxItem.objects.filter(remote_id=post.reply_to).select_related("conversation").first()
     if known is not None:
-        roots[post.remote_id] = (known.conversation.root_remote_id, known.conversation.root_url)
+        roots[post.remote_id] = (known.conversation.root_remote_id, known.conversation.root_url, "")
         return roots[post.remote_id]
     try:
-        thread = adapter.thread(post.remote_id)  # type: ignore[attr-defined]
-        root = (thread.root.remote_id, thread.root.url)
+        thread = adapter.thread(post.remote_id)
+        root = (thread.root.remote_id, thread.root.url, thread.root.author_id)
     except (NetworkError, AttributeError):
-        root = (post.reply_to, "")  # the parent, at least: its thread could not be read
+        root = (post.reply_to, "", "")  # the parent, at least: its thread could not be read
     roots[post.remote_id] = root
     return root
 
 
 def _store(
-    account: ConnectedAccount, adapter: Adapter, notification: Notification, roots: dict[str, tuple[str, str]]
+    account: ConnectedAccount, adapter: Adapter, notification: Notification, roots: dict[str, tuple[str, str, str]]
 ) -> int | None:
     """Store one notification as an inbox item (once); returns the new item's id, None if known or skipped."""
     kind = KINDS.get(notification.kind)
@@ -164,15 +164,23 @@ def _store(
         conversation_kind = Conversation.Kind.SHARE
         text = post.text
     else:
-        root_id, root_url = _root(adapter, post, roots)
+        root_id, root_url, root_author = _root(adapter, post, roots)
         text = post.text
-        if kind == InboxItem.Kind.DIRECT or getattr(post, "visibility", "") == "direct":
+        if kind == InboxItem.Kind.DIRECT or post.visibility == "direct":
             kind, conversation_kind = InboxItem.Kind.DIRECT, Conversation.Kind.DIRECT
         elif post.reply_to:
-            root_is_ours = InboxItem.objects.filter(
-                account=account, remote_id=root_id, kind=InboxItem.Kind.OURS
-            ).exists()
+            root_is_ours = bool(own_id) and root_author == own_id
+            root_is_ours = (
+                root_is_ours
+                or InboxItem.objects.filter(account=account, remote_id=root_id, kind=InboxItem.Kind.OURS).exists()
+            )
             root_is_ours = root_is_ours or _is_ours(account, root_id, own_id)
+            root_is_ours = (
+                root_is_ours
+                or Conversation.objects.filter(
+                    account=account, kind=Conversation.Kind.THREAD, root_remote_id=root_id[:300]
+                ).exists()
+            )
             conversation_kind = Conversation.Kind.THREAD if root_is_ours else Conversation.Kind.MENTION
             if root_is_ours:
                 kind = InboxItem.Kind.COMMENT if post.reply_to == root_id else InboxItem.Kind.REPLY
@@ -182,10 +190,11 @@ def _store(
     identity = identity_upsert(
         workspace_id=account.workspace_id,
         network=account.network,
-        remote_id=notification.author_id or getattr(post, "author_id", "") or notification.author_handle,
+        remote_id=notification.author_id or post.author_id or notification.author_handle,
         handle=notification.author_handle,
         display_name=notification.author_display_name,
-        avatar_url=getattr(notification, "author_avatar_url", "") or "",
+        avatar_url=notification.author_avatar_url or "",
+        profile_url=notification.author_url or "",
         seen_at=created_at,
     )
     text = clean_text(text)

@@ -26,7 +26,9 @@ def identity_upsert(
     The remote id is stable; a changed handle is updated and the old one kept, so history stays
     with the person after they rename themselves."""
     seen_at = seen_at or timezone.now()
-    remote_id, handle, display_name = (value.replace("\x00", "") for value in (remote_id or handle, handle, display_name))
+    remote_id, handle, display_name = (
+        value.replace("\x00", "") for value in (remote_id or handle, handle, display_name)
+    )
     identity = (
         ContactIdentity.objects.select_related("contact")
         .filter(workspace_id=workspace_id, network=network, remote_id=remote_id)

@@ -18,7 +18,10 @@ from smm.accounts.models import Membership, User
 
 
 def targets_for(workspace_id: int) -> ResponseTargets:
-    return ResponseTargets.objects.get_or_create(workspace_id=workspace_id)[0]
+    """The workspace's targets; the defaults (unsaved) until someone changes them, so reading never writes."""
+    return ResponseTargets.objects.filter(workspace_id=workspace_id).first() or ResponseTargets(
+        workspace_id=workspace_id
+    )
 
 
 def conversation_set_status(*, conversation: Conversation, status: str, actor: User) -> Conversation:
@@ -110,7 +113,12 @@ def breaches_notify(*, now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     count = 0
-    for targets in ResponseTargets.objects.select_related("workspace"):
+    from smm.accounts.models import Workspace
+
+    waiting = Conversation.objects.filter(first_response_at__isnull=True, breach_notified_at__isnull=True)
+    for workspace in Workspace.objects.filter(pk__in=waiting.values("workspace_id")):
+        targets = targets_for(workspace.pk)
+        targets.workspace = workspace
         late = (
             Conversation.objects.filter(
                 workspace_id=targets.workspace_id,

@@ -25,7 +25,7 @@ CAPABILITIES = {
     ModerationAction.Action.UNBLOCK: Capability.BLOCK,
     ModerationAction.Action.MUTE: Capability.MUTE,
     ModerationAction.Action.UNMUTE: Capability.MUTE,
-    ModerationAction.Action.REPORT: getattr(Capability, "REPORT", Capability.BLOCK),
+    ModerationAction.Action.REPORT: Capability.REPORT,
 }
 
 
@@ -69,21 +69,21 @@ def moderation_apply(
     record = ModerationAction(item=item, actor=user, action=action)
     try:
         if action == ModerationAction.Action.HIDE:
-            adapter.hide_reply(item.remote_id, item.conversation.root_remote_id)  # type: ignore[attr-defined]
+            adapter.hide_reply(item.remote_id, item.conversation.root_remote_id)
         elif action == ModerationAction.Action.UNHIDE:
-            adapter.unhide_reply(item.remote_id, item.conversation.root_remote_id)  # type: ignore[attr-defined]
+            adapter.unhide_reply(item.remote_id, item.conversation.root_remote_id)
         elif action == ModerationAction.Action.DELETE:
             adapter.delete(item.remote_id)
         elif action == ModerationAction.Action.BLOCK:
             adapter.block(author_id)
         elif action == ModerationAction.Action.UNBLOCK:
-            adapter.unblock(author_id)  # type: ignore[attr-defined]
+            adapter.unblock(author_id)
         elif action == ModerationAction.Action.MUTE:
             adapter.mute(author_id)
         elif action == ModerationAction.Action.UNMUTE:
-            adapter.unmute(author_id)  # type: ignore[attr-defined]
+            adapter.unmute(author_id)
         elif action == ModerationAction.Action.REPORT:
-            adapter.report(remote_id=item.remote_id, author_id=author_id, reason=reason)  # type: ignore[attr-defined]
+            adapter.report(remote_id=item.remote_id, author_id=author_id, reason=reason)
         record.succeeded = True
     except NetworkError as error:
         record.error = error.message

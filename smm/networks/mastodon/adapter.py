@@ -193,15 +193,15 @@ class MastodonAdapter(Adapter):
         the first attempt created. Media uploads are not covered; a retry uploads them again (the
         unused copies are removed by the server's media cleanup).
 
-        A direct reply is addressed to the people of the conversation: Mastodon delivers a direct
-        status only to the accounts mentioned in its text, so the ones the text lacks are put in
-        front of it (`@handle `), as Mastodon's own reply box does.
+        A reply is addressed to the people of the conversation, as Mastodon's own reply box does:
+        Mastodon notifies (and delivers a direct status to) only the accounts mentioned in the text,
+        so the ones the text lacks are put in front of it (`@handle `).
         """
         if draft.visibility not in VISIBILITIES:
             raise PermanentError(_("Mastodon does not have the visibility “%(value)s”.") % {"value": draft.visibility})
         with self._errors() as client:
             text = draft.text
-            if draft.reply_to and draft.visibility == "direct":
+            if draft.reply_to:
                 text = self._addressed(self._status(client, draft.reply_to), text)
             media_ids = [
                 self._upload(client, item.data, item.mime_type, item.alt_text, item.filename) for item in draft.media

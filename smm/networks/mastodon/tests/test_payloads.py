@@ -286,7 +286,7 @@ def test_it_reads_a_thread_whose_chain_has_a_gap(scripted_mastodon: ScriptedServ
     )
 
 
-def test_it_addresses_a_direct_reply_to_everyone_in_the_conversation(scripted_mastodon: ScriptedServer) -> None:
+def test_it_addresses_a_reply_to_everyone_in_the_conversation(scripted_mastodon: ScriptedServer) -> None:
     ours = load_fixture("status_direct_ours_mastodon_4_3.json")
     theirs = load_fixture("notifications_mastodon_4_3.json")[3]["status"]  # a direct mention of us
     scripted_mastodon.on("GET", f"/api/v1/statuses/{ours['id']}", Reply(body=ours))
@@ -306,7 +306,7 @@ def test_it_addresses_a_direct_reply_to_everyone_in_the_conversation(scripted_ma
             visibility="direct",
         )
     )
-    # Not direct: the text is the team's to write, as it is.
+    # A public reply names its author too: Mastodon notifies only the accounts a status mentions.
     adapter.publish(PostDraft(text="Thanks!", idempotency_key="c", reply_to=theirs["id"]))
 
     recorder.assert_clean()
@@ -316,7 +316,7 @@ def test_it_addresses_a_direct_reply_to_everyone_in_the_conversation(scripted_ma
     assert [(form["status"], form["visibility"], form["in_reply_to_id"]) for form in sent] == [
         ("@reader@fosstodon.org Yes, next week.", "direct", theirs["id"]),
         ("@reader@fosstodon.org @gargron@Mastodon.Social thanks, sent!", "direct", ours["id"]),
-        ("Thanks!", "public", theirs["id"]),
+        ("@reader@fosstodon.org Thanks!", "public", theirs["id"]),
     ]
 
 
