@@ -102,6 +102,13 @@ def inbox_collect(*, account: ConnectedAccount, adapter: Adapter | None = None) 
     return result
 
 
+def store_notification(
+    account: ConnectedAccount, notification: Notification, adapter: Adapter | None = None
+) -> int | None:
+    """Store one notification as collection does (the demo workspace's examples); returns the new item's id."""
+    return _store(account, adapter, notification, {})  # type: ignore[arg-type]  # no adapter: no thread lookups
+
+
 def clean_text(text: str, limit: int = MAX_TEXT) -> str:
     """Text as PostgreSQL can store it: NUL characters (which it refuses) removed, length capped."""
     return text.replace("\x00", "")[:limit]

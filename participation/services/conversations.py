@@ -162,6 +162,8 @@ def response_report(*, workspace_id: int, since: datetime, until: datetime) -> d
         first_item_at__isnull=False,
         first_item_at__gte=since,
         first_item_at__lt=until,
+        spam=False,
+        lower_priority=False,
     ).select_related("first_responder", "account")
     groups: dict[str, dict[str, list[float]]] = {"member": {}, "account": {}, "week": {}}
     for conversation in rows:

@@ -115,9 +115,10 @@ def _workspace_url_names() -> set[str]:
 def _every_matrix() -> Matrix:
     """This file's MATRIX and every app's (each app tests its own rows)."""
     from collaboration.tests.test_access import MATRIX as COLLABORATION
+    from participation.tests.test_access import MATRIX as PARTICIPATION
     from publishing.tests.test_access import MATRIX as PUBLISHING
 
-    return {**MATRIX, **PUBLISHING, **COLLABORATION}
+    return {**MATRIX, **PUBLISHING, **COLLABORATION, **PARTICIPATION}
 
 
 def test_it_covers_every_workspace_url() -> None:

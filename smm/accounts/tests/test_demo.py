@@ -27,6 +27,18 @@ def test_it_creates_the_demo_once_and_its_accounts_ask_to_be_connected(db) -> No
     assert Post.objects.filter(workspace=workspace, status=Post.Status.SCHEDULED).count() == 4
     assert Post.objects.filter(workspace=workspace, status=Post.Status.DRAFT).count() == 1
 
+    from participation.models import Conversation, InboxItem
+
+    # An inbox to try: five conversations on both networks, tagged and assigned by the demo rules.
+    assert InboxItem.objects.filter(workspace=workspace).count() == 5
+    assert Conversation.objects.filter(workspace=workspace).count() == 5
+    complaint = Conversation.objects.get(workspace=workspace, items__author_name="Liisa K.")
+    assert complaint.sentiment == "negative"
+    assert [tag.name for tag in complaint.tags.all()] == ["Reklamaatio"]
+    assert complaint.assignee is not None and complaint.assignee.email == "eeva.editor@example.com"
+    returns = Conversation.objects.get(workspace=workspace, kind=Conversation.Kind.DIRECT)
+    assert [tag.name for tag in returns.tags.all()] == ["Palautukset"]
+
     again = io.StringIO()
     call_command("demo_workspace", stdout=again)
     assert "password:" not in again.getvalue()

@@ -64,6 +64,7 @@ class Command(BaseCommand):
                 membership=editor, account=mastodon, level=AccountLevel.MANAGE, actor_membership=owner
             )
             _demo_plan(workspace, owner, [mastodon, bluesky])
+            _demo_inbox(workspace, owner, editor, mastodon, bluesky)
             services.workspace_create(name="Kahvila Aroma (agency client)", owner=admin, language="fi")
         self.stdout.write(self.style.SUCCESS("\nDemo workspace created. Sign in at http://127.0.0.1:8000/ with"))
         self.stdout.write(f"    email:    {ADMIN_EMAIL}\n    password: {password}\n")
@@ -117,3 +118,124 @@ def _demo_plan(workspace: Workspace, owner: Membership, accounts: list[Connected
         data=PostInput(text="Luonnos: kesän aukioloajat (tarkista päivämäärät ennen ajastusta).", accounts=accounts),
         when=When.DRAFT,
     )
+
+
+# What a working inbox looks like: a comment on a published post, a complaint, a question in a
+# direct message, an English mention and a rude reply, stored the way collection stores them (so
+# the rules tag and assign them), with saved replies (one a friendly warning) and two rules.
+DEMO_INBOX = [
+    # (account, kind, author, name, text, on our post, hours ago)
+    ("mastodon", "reply", "maija", "Maija M.", "Ihania uutuuksia! Onko näitä myös Tampereen myymälässä?", True, 5),
+    (
+        "bluesky",
+        "mention",
+        "liisa",
+        "Liisa K.",
+        "@demo-oy.bsky.example tilaukseni on ollut viikon myöhässä eikä kukaan vastaa. Todella huono palvelu.",
+        False,
+        3,
+    ),
+    ("mastodon", "direct", "pekka", "Pekka", "Hei! Voinko palauttaa verkkokaupasta ostetun takin myymälään?", False, 2),
+    ("mastodon", "mention", "sven", "Sven", "@demo_oy@mastodon.example Hi! Do you ship to Sweden?", False, 1),
+    ("bluesky", "reply", "trolli", "trolli", "Mainoksia mainosten perään, ihan roskaa koko firma.", True, 0),
+]
+
+
+def _demo_inbox(
+    workspace: Workspace,
+    owner: Membership,
+    editor: Membership,
+    mastodon: ConnectedAccount,
+    bluesky: ConnectedAccount,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from participation.models import InboxTag
+    from participation.services.collection import store_notification
+    from participation.services.rules import rules_run
+    from participation.services.setup import rule_save, saved_reply_create
+    from publishing.models import Post, Target
+    from smm.networks.base import Notification, RemotePost
+
+    tag = InboxTag.objects.create(workspace=workspace, name="Reklamaatio", color="#dc3545")
+    returns = InboxTag.objects.create(workspace=workspace, name="Palautukset", color="#0d6efd")
+    saved_reply_create(
+        workspace_id=workspace.pk,
+        title="Kiitos palautteesta",
+        body="Kiitos {author_name}, kun kerroit! Selvitämme asian ja palaamme asiaan pian. – {account}",
+        is_warning=False,
+    )
+    saved_reply_create(
+        workspace_id=workspace.pk,
+        title="Ystävällinen muistutus",
+        body="Hei {author_name}, toivomme asiallista keskustelua. Asiattomat viestit piilotetaan. – {account}",
+        is_warning=True,
+    )
+    rule_save(
+        membership=owner,
+        rule=None,
+        name="Negatiivinen palaute Eevalle",
+        enabled=True,
+        position=0,
+        conditions={"sentiments": ["negative"]},
+        actions={"tag": tag.pk, "assign": editor.user_id},
+    )
+    rule_save(
+        membership=owner,
+        rule=None,
+        name="Palautuskysymykset",
+        enabled=True,
+        position=1,
+        conditions={"words": ["palauttaa", "palautus"]},
+        actions={"tag": returns.pk},
+    )
+    now = timezone.now()
+    accounts = {"mastodon": mastodon, "bluesky": bluesky}
+    roots = {}
+    for network, account in accounts.items():
+        post = Post.objects.create(
+            workspace=workspace,
+            author=owner.user,
+            text="Syksyn mallisto on nyt myymälöissä!",
+            status=Post.Status.PUBLISHED,
+        )
+        roots[network] = f"demo-{network}-autumn"
+        Target.objects.create(
+            post=post,
+            account=account,
+            status=Target.Status.PUBLISHED,
+            remote_id=roots[network],
+            published_at=now - timedelta(days=1),
+        )
+    stored = []
+    for number, (network, kind, author, name, text, on_ours, hours) in enumerate(DEMO_INBOX):
+        account = accounts[network]
+        handle = f"@{author}@mastodon.example" if network == "mastodon" else f"{author}.bsky.example"
+        when = now - timedelta(hours=hours, minutes=7 * number)
+        remote = RemotePost(
+            remote_id=f"demo-{number}",
+            url="",
+            text=text,
+            created_at=when,
+            author_handle=handle,
+            author_display_name=name,
+            reply_to=roots[network] if on_ours else None,
+            thread_root=roots[network] if on_ours else None,
+            author_id=f"demo-{author}",
+            visibility="direct" if kind == "direct" else "public",
+        )
+        notification = Notification(
+            remote_id=f"demo-n{number}",
+            kind=kind,
+            created_at=when,
+            author_id=f"demo-{author}",
+            author_handle=handle,
+            author_display_name=name,
+            post=remote,
+        )
+        item_id = store_notification(account, notification)
+        if item_id is not None:
+            stored.append(item_id)
+    rules_run(item_ids=stored)
