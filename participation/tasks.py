@@ -9,7 +9,10 @@ from smm.networks.models import ConnectedAccount
 
 @shared_task(ignore_result=True, acks_late=True)
 def inbox_collect_task(account_id: int) -> int:
-    """Collect what is new for one account (a second run at the same time finds the items stored)."""
+    """Collect what is new for one account (a second run at the same time finds the items stored).
+
+    Enqueued every minute for each account, and by the inbox stream (participation/streaming.py)
+    seconds after a Mastodon notification."""
     from participation.services.collection import inbox_collect
 
     account = ConnectedAccount.objects.connected().filter(pk=account_id).first()

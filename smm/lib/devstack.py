@@ -1,6 +1,7 @@
 """The `make run` / `make test` launcher: embedded defaults, child processes, clean Ctrl-C.
 
     python -m smm.lib.devstack run            migrate, demo data, web + worker + scheduler + publisher
+                                              + inbox stream
     python -m smm.lib.devstack exec -- CMD    run CMD with the same database and broker
 
 Without DATABASE_URL an embedded PostgreSQL (var/pgdata) is started, and without REDIS_URL
@@ -102,6 +103,8 @@ def run() -> int:
             [*celery, "beat", "--loglevel", "INFO", "--pidfile", "", "--schedule", str(embedded.var_dir() / "beat")]
         ),
         "publisher": _spawn([sys.executable, "manage.py", "run_publisher"]),
+        # Mastodon user streams: collect an account's inbox seconds after a mention (polling stays).
+        "inbox stream": _spawn([sys.executable, "manage.py", "inbox_stream"]),
     }
     processes = list(named.values())
     stopping = False
@@ -115,7 +118,7 @@ def run() -> int:
     _wait_for_port(address, named["web"])
     print(
         f"smm: ready after {time.monotonic() - started:.1f}s at http://{address}/ "
-        "(web, worker, scheduler, publisher). Press Ctrl-C to stop.",
+        "(web, worker, scheduler, publisher, inbox stream). Press Ctrl-C to stop.",
         flush=True,
     )
     exit_code = 0
@@ -125,7 +128,7 @@ def run() -> int:
                 print(f"smm: the {name} process exited with {process.returncode}; stopping.", flush=True)
                 stopping, exit_code = True, 1
         time.sleep(0.3)
-    print("smm: stopping web, worker, scheduler and publisher…", flush=True)
+    print("smm: stopping web, worker, scheduler, publisher and inbox stream…", flush=True)
     stop_started = time.monotonic()
     _stop(processes, whole_group={named["web"].pid})
     print(f"smm: stopped in {time.monotonic() - stop_started:.1f}s.", flush=True)
