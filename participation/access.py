@@ -3,6 +3,8 @@ accounts the member may not see; too low a level for a write is 403."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -71,7 +73,7 @@ def get_reply_for_user(membership: Membership, reply_id: int) -> Reply:
     return reply
 
 
-def _workspace_row(model: type, membership: Membership, pk: int, *, write: bool, capability: str = "can_publish"):  # type: ignore[no-untyped-def]
+def _workspace_row(model: Any, membership: Membership, pk: int, *, write: bool, capability: str = "can_publish") -> Any:
     row = model.objects.filter(workspace_id=membership.workspace_id, pk=pk).first()
     if row is None:
         raise Http404
@@ -81,15 +83,15 @@ def _workspace_row(model: type, membership: Membership, pk: int, *, write: bool,
 
 
 def get_saved_reply_for_user(membership: Membership, pk: int, *, write: bool = False) -> SavedReply:
-    return _workspace_row(SavedReply, membership, pk, write=write)  # type: ignore[no-any-return]
+    return _workspace_row(SavedReply, membership, pk, write=write)
 
 
 def get_tag_for_user(membership: Membership, pk: int, *, write: bool = False) -> InboxTag:
-    return _workspace_row(InboxTag, membership, pk, write=write)  # type: ignore[no-any-return]
+    return _workspace_row(InboxTag, membership, pk, write=write)
 
 
 def get_rule_for_user(membership: Membership, pk: int, *, write: bool = False) -> InboxRule:
-    return _workspace_row(InboxRule, membership, pk, write=write)  # type: ignore[no-any-return]
+    return _workspace_row(InboxRule, membership, pk, write=write)
 
 
 def get_view_for_user(membership: Membership, pk: int, *, write: bool = False) -> InboxView:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from statistics import median
 from typing import Any
 
@@ -106,6 +107,10 @@ def response_due(conversation: Conversation, targets: ResponseTargets) -> dateti
     return None
 
 
+def _message_breach(values: dict[str, Any]) -> str:
+    return _("No answer within %(minutes)s minutes: %(subject)s") % values
+
+
 def breaches_notify(*, now: datetime | None = None) -> int:
     """Tell assignees (or the workspace's admins) once about conversations past their first-response target."""
     from collaboration.models import Notification
@@ -139,7 +144,7 @@ def breaches_notify(*, now: datetime | None = None) -> int:
                 recipients=recipients,
                 workspace=targets.workspace,
                 kind=Notification.Kind.PUBLISH_ATTENTION,
-                message=lambda values=values: _("No answer within %(minutes)s minutes: %(subject)s") % values,
+                message=partial(_message_breach, values),
                 url=url,
                 email="notification",
             )

@@ -34,7 +34,7 @@ def available_actions(item: InboxItem) -> list[str]:
     capabilities = adapter_class(item.account.network).capabilities
     if item.kind == InboxItem.Kind.OURS:
         return [ModerationAction.Action.DELETE] if Capability.DELETE in capabilities else []
-    actions = []
+    actions: list[str] = []
     for action, capability in CAPABILITIES.items():
         if action == ModerationAction.Action.DELETE or capability not in capabilities:
             continue
@@ -61,7 +61,7 @@ def moderation_apply(
         raise ValidationError(
             _("%(network)s does not allow that here.") % {"network": item.account.get_network_display()}
         )
-    user: User | None = actor.user if actor else User.objects.filter(pk=actor_id).first()
+    user: User | None = actor.user if actor else (User.objects.filter(pk=actor_id).first() if actor_id else None)
     if actor is not None and account_level_for(membership=actor, account=item.account) < AccountLevel.PUBLISH:
         raise PermissionDenied
     adapter = adapter_for(item.account)

@@ -205,7 +205,7 @@ def test_blocking_an_abusive_author_is_done_on_the_network_and_audited(
     assert "hide" not in moderation.available_actions(item)  # this network cannot hide replies
     moderation.moderation_apply(item=item, action="block", actor=personas.membership(personas.editor))
     assert box.actions == [("block", "troll-1")]
-    assert Contact.objects.get(pk=item.contact_id).blocked
+    assert item.contact is not None and Contact.objects.get(pk=item.contact.pk).blocked
     assert ModerationAction.objects.get().succeeded
     assert AuditEvent.objects.filter(action=AuditEvent.Action.INBOX_MODERATED).exists()
     with pytest.raises(Exception):  # noqa: B017 - a viewer never moderates
@@ -218,6 +218,7 @@ def test_response_times_and_the_report(personas: Personas, account, box: FakeInb
     conversation = Conversation.objects.get()
     targets = conversations.targets_for(personas.workspace.pk)
     due = conversations.response_due(conversation, targets)
+    assert conversation.first_item_at is not None
     assert due == conversation.first_item_at + timedelta(minutes=60)
     time_machine.move_to(conversation.first_item_at + timedelta(minutes=90), tick=False)
     assert conversations.breaches_notify() == 1

@@ -253,7 +253,7 @@ def attempts_run(*, attempt_ids: Sequence[int], now: Callable[[], datetime] = ti
         pairs = dict(Attempt.objects.filter(pk__in=list(attempt_ids)).values_list("pk", "target_id"))
         # Targets are locked before their attempts, in id order: the order targets_recover and the
         # _record_* functions use, and the same for every batch, so batches never deadlock.
-        targets = {
+        targets: dict[int, Target] = {
             target.pk: target
             for target in Target.objects.select_for_update(of=("self",))
             .select_related("account", "post__workspace__publishing_settings", "post__campaign")
@@ -289,7 +289,7 @@ def attempts_run(*, attempt_ids: Sequence[int], now: Callable[[], datetime] = ti
                 post_refresh_status(post=target.post)
                 results[attempt_id] = "expired"
                 continue
-            global_paused = bool(target.global_paused)  # type: ignore[attr-defined]
+            global_paused = bool(getattr(target, "global_paused", False))
             policy = _policy(target)
             if global_paused or (policy is not None and policy.paused):
                 # Paused after the claim: hold it now, before anything is sent.
@@ -309,22 +309,22 @@ def attempts_run(*, attempt_ids: Sequence[int], now: Callable[[], datetime] = ti
 
     # From here on no transaction is open: the network calls may take seconds.
     published: list[tuple[Target, Attempt, PublishedPost, datetime, Adapter]] = []
-    for target, attempt in sending:
-        results[attempt.pk] = _send(target, attempt, published, now)
+    for sent, attempt in sending:
+        results[attempt.pk] = _send(sent, attempt, published, now)
     if published:
-        _record_published_many([(target, attempt, post, at) for target, attempt, post, at, _adapter in published])
+        _record_published_many([(sent, attempt, post, at) for sent, attempt, post, at, _adapter in published])
         # Read each post back at once, on the adapter (and connection) at hand; if that fails,
         # targets_verify_dispatch tries again later.
         verified = []
-        for target, _attempt, post, _at, adapter in published:
+        for sent, _attempt, post, _at, adapter in published:
             try:
                 adapter.fetch_post(post.remote_id)
             except NetworkError as error:
-                logger.info("target %s: not verified yet: %s", target.pk, error.message)
+                logger.info("target %s: not verified yet: %s", sent.pk, error.message)
             except Exception:
-                logger.exception("target %s: reading the post back failed", target.pk)
+                logger.exception("target %s: reading the post back failed", sent.pk)
             else:
-                verified.append(target.pk)
+                verified.append(sent.pk)
         if verified:
             Target.objects.filter(pk__in=verified, verified_at__isnull=True).update(verified_at=timezone.now())
     return results
