@@ -1,5 +1,8 @@
 """An in-memory network for inbox tests: scripted notifications, threads, replies and moderation.
 
+Every `post()` is kept in `posts`, so `replies()` finds the ones below a post through their
+reply_to chains; `author_created_at()` reads `created_at` (OLD_ACCOUNT for authors not in it).
+
 Use `install(monkeypatch)`; every adapter the inbox services ask for talks to one FakeInbox.
 """
 
@@ -25,6 +28,8 @@ from smm.networks.base import (
 )
 
 START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+# When an account was created, for authors not in FakeInbox.created_at: long before START.
+OLD_ACCOUNT = datetime(2015, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -34,14 +39,22 @@ class FakeInbox:
     sent: list[PostDraft] = field(default_factory=list)
     actions: list[tuple[str, str]] = field(default_factory=list)
     fail_on_page: int | None = None  # raise on this page number (0-based), once
+    posts: dict[str, RemotePost] = field(default_factory=dict)  # every post() made, by id: replies() reads them
+    created_at: dict[str, datetime] = field(default_factory=dict)  # author id -> account creation (else OLD_ACCOUNT)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _clock: Any = field(default_factory=lambda: itertools.count(1))
 
     def post(
-        self, *, text: str, author: str = "anna", reply_to: str | None = None, remote_id: str | None = None
+        self,
+        *,
+        text: str,
+        author: str = "anna",
+        reply_to: str | None = None,
+        remote_id: str | None = None,
+        author_id: str = "",
     ) -> RemotePost:
         number = next(self._ids)
-        return RemotePost(
+        post = RemotePost(
             remote_id=remote_id or f"p{number}",
             url=f"https://fake.example/@{author}/{number}",
             text=text,
@@ -50,7 +63,22 @@ class FakeInbox:
             author_display_name=author.title(),
             reply_to=reply_to,
             raw_html=f"<p>{text}</p>",
+            author_id=author_id,
         )
+        self.posts[post.remote_id] = post
+        return post
+
+    def replies_below(self, remote_id: str) -> list[RemotePost]:
+        """The posts whose reply_to chain leads up to `remote_id`, oldest first."""
+        found = []
+        for post in self.posts.values():
+            parent, seen = post.reply_to, {post.remote_id}
+            while parent is not None and parent != remote_id and parent not in seen and parent in self.posts:
+                seen.add(parent)
+                parent = self.posts[parent].reply_to
+            if parent == remote_id:
+                found.append(post)
+        return sorted(found, key=lambda post: (post.created_at or START, post.remote_id))
 
     def notify(
         self, kind: str, post: RemotePost, *, author: str = "anna", author_id: str | None = None
@@ -74,6 +102,7 @@ class FakeInboxAdapter(Adapter):
     capabilities = frozenset(
         {
             Capability.READ_INBOX,
+            Capability.READ_REPLIES,
             Capability.REPLY,
             Capability.LIKE,
             Capability.BOOST,
@@ -107,6 +136,12 @@ class FakeInboxAdapter(Adapter):
         if root is None:
             raise NetworkError("not found", status=404)
         return type("Thread", (), {"root": root, "ancestors": [root]})()
+
+    def replies(self, remote_id: str, *, limit: int = 500) -> list[RemotePost]:
+        return self.box.replies_below(remote_id)[: max(limit, 0)]
+
+    def author_created_at(self, author_id: str) -> datetime | None:
+        return self.box.created_at.get(author_id, OLD_ACCOUNT)
 
     def publish(self, draft: PostDraft) -> PublishedPost:
         self.box.sent.append(draft)

@@ -4,6 +4,9 @@ Posts are kept by idempotency key, like Mastodon's Idempotency-Key and Bluesky's
 test can count exactly how many posts the network holds. `script` lists what the next publish
 calls do: "ok", "accept_then_timeout" (the network keeps the post, the caller hears nothing), or
 an exception to raise without creating anything.
+
+`replies()` finds the published posts (and the other people's posts a test puts in
+`remote_posts`) whose reply_to chain leads to a post; `author_created_at()` reads `created_at`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from smm.networks.base import (
 )
 from smm.networks.mastodon.adapter import MastodonAdapter
 
+# When an account was created, for authors not in FakeNetwork.created_at.
+OLD_ACCOUNT = datetime(2015, 1, 1, tzinfo=UTC)
+
 
 @dataclass
 class FakeNetwork:
@@ -36,6 +42,8 @@ class FakeNetwork:
     script: list[Any] = field(default_factory=list)
     find_script: list[Any] = field(default_factory=list)  # "look" or an exception, per find_post call
     fetch_fails: bool = False
+    remote_posts: list[RemotePost] = field(default_factory=list)  # other people's posts, e.g. replies
+    created_at: dict[str, datetime] = field(default_factory=dict)  # author id -> account creation
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def create(self, draft: PostDraft) -> PublishedPost:
@@ -46,6 +54,20 @@ class FakeNetwork:
             )
             self.texts[draft.idempotency_key] = draft.text
         return self.posts[draft.idempotency_key]
+
+    def all_posts(self) -> dict[str, RemotePost]:
+        """Every post on the network by remote id: the published ones and `remote_posts`."""
+        found = {post.remote_id: post for post in self.remote_posts}
+        replied = {draft.idempotency_key: draft.reply_to for draft in self.drafts}
+        for key, post in self.posts.items():
+            found[post.remote_id] = RemotePost(
+                remote_id=post.remote_id,
+                url=post.url,
+                text=self.texts[key],
+                created_at=post.created_at,
+                reply_to=replied.get(key),
+            )
+        return found
 
 
 class FakeAdapter(Adapter):
@@ -87,6 +109,22 @@ class FakeAdapter(Adapter):
             if post.remote_id == remote_id:
                 return RemotePost(remote_id=remote_id, url=post.url, text=self.net.texts[key], created_at=None)
         raise PermanentError("not found", status=404)
+
+    def replies(self, remote_id: str, *, limit: int = 500) -> list[RemotePost]:
+        posts = self.net.all_posts()
+        found = []
+        for post in posts.values():
+            parent, seen = post.reply_to, {post.remote_id}
+            while parent is not None and parent != remote_id and parent not in seen and parent in posts:
+                seen.add(parent)
+                parent = posts[parent].reply_to
+            if parent == remote_id:
+                found.append(post)
+        found.sort(key=lambda post: (post.created_at or OLD_ACCOUNT, post.remote_id))
+        return found[: max(limit, 0)]
+
+    def author_created_at(self, author_id: str) -> datetime | None:
+        return self.net.created_at.get(author_id, OLD_ACCOUNT)
 
 
 def install(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:

@@ -30,6 +30,7 @@ class Capability(enum.StrEnum):
     READ_POSTS = "read_posts"
     READ_METRICS = "read_metrics"
     READ_INBOX = "read_inbox"
+    READ_REPLIES = "read_replies"
     DIRECT_MESSAGES = "direct_messages"
     REPLY = "reply"
     LIKE = "like"
@@ -54,6 +55,7 @@ CAPABILITY_LABELS: dict[Capability, Any] = {
     Capability.READ_POSTS: _("Read own posts"),
     Capability.READ_METRICS: _("Post metrics"),
     Capability.READ_INBOX: _("Mentions and replies"),
+    Capability.READ_REPLIES: _("Read replies to posts"),
     Capability.DIRECT_MESSAGES: _("Direct messages"),
     Capability.REPLY: _("Reply"),
     Capability.LIKE: _("Like"),
@@ -344,6 +346,17 @@ class Adapter(ABC):
     def thread(self, remote_id: str) -> Thread:
         """The post with its parent chain up to the thread's root (see Thread for gaps)."""
         raise self._unsupported(_("reading threads"))
+
+    def replies(self, remote_id: str, *, limit: int = 500) -> list[RemotePost]:
+        """Every reply the account can see in the thread below `remote_id` (direct and deeper ones),
+        oldest first, at most `limit`. Replies the network hides from the account (blocked, deleted,
+        private) are left out; see each adapter for how far down it can read."""
+        raise self._unsupported(_("reading replies"))
+
+    def author_created_at(self, author_id: str) -> datetime | None:
+        """When the account `author_id` (a RemotePost.author_id) was created; None when the network
+        does not say. An account that is gone raises PermanentError."""
+        raise self._unsupported(_("account creation dates"))
 
     def like(self, remote_id: str) -> None:
         raise self._unsupported(_("likes"))

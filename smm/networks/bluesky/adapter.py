@@ -43,7 +43,14 @@ from smm.networks.base import (
     TransientError,
 )
 from smm.networks.bluesky import embeds
-from smm.networks.bluesky.client import BLUESKY_LIMITS, BlueskySession, PinnedClient, new_http_client, xrpc_error
+from smm.networks.bluesky.client import (
+    ACCOUNT_ERRORS,
+    BLUESKY_LIMITS,
+    BlueskySession,
+    PinnedClient,
+    new_http_client,
+    xrpc_error,
+)
 from smm.networks.bluesky.facets import detect_facets, first_link
 
 logger = logging.getLogger(__name__)
@@ -75,6 +82,14 @@ _last_tid_micros = 0
 _GET_POSTS_BATCH = 25
 # How far up getPostThread reads a reply's parents (its default; the lexicon allows up to 1000).
 THREAD_PARENT_HEIGHT = 80
+# How many levels of replies one getPostThread asks for. Bluesky's AppView answers at most 10
+# levels whatever is asked (the lexicon allows 1000; atproto issue 3147), so replies() asks for 10
+# and reads deeper branches with one more call each, anchored at the last post it got.
+THREAD_REPLY_DEPTH = 10
+# At most this many getPostThread calls for one replies(): a chain of about 250 levels.
+MAX_THREAD_READS = 25
+# Account creation times before this are placeholders (Go's zero time from an AppView), not dates.
+EARLIEST_ACCOUNT = datetime(2000, 1, 1, tzinfo=UTC)
 # A threadgate hides at most this many replies (app.bsky.feed.threadgate hiddenReplies maxLength).
 MAX_HIDDEN_REPLIES = 300
 # smm's report categories -> com.atproto.moderation.defs reason types.
@@ -145,6 +160,7 @@ class BlueskyAdapter(Adapter):
             Capability.READ_POSTS,
             Capability.READ_METRICS,
             Capability.READ_INBOX,
+            Capability.READ_REPLIES,
             Capability.REPLY,
             Capability.LIKE,
             Capability.BOOST,
@@ -581,14 +597,7 @@ class BlueskyAdapter(Adapter):
         response = self._read(lambda client: client.app.bsky.feed.get_post_thread(params))
         node = response.thread
         if not isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
-            blocked = isinstance(node, models.AppBskyFeedDefs.BlockedPost)
-            raise PermanentError(
-                _("Bluesky does not show this post to the account (a block).")
-                if blocked
-                else _("Bluesky could not find that post."),
-                status=403 if blocked else 404,
-                detail=str(_get(node, "py_type", "")),
-            )
+            raise self._unreadable_post(node)
         post = self._remote_post(node.post)
         ancestors: list[RemotePost] = []
         parent = node.parent
@@ -602,6 +611,103 @@ class BlueskyAdapter(Adapter):
         if not complete and post.thread_root:
             root = self._posts_by_uri([post.thread_root]).get(post.thread_root, top)
         return Thread(root=root, ancestors=ancestors, post=post, complete=complete)
+
+    def replies(self, remote_id: str, *, limit: int = 500) -> list[RemotePost]:
+        """The replies below the post, at any depth, from getPostThread; oldest first (by the time
+        each post's record claims, which its author's app sets).
+
+        The AppView leaves out replies whose author blocks the account or is blocked by it
+        (blockedPost), deleted ones together with everything below them, replies that break the
+        thread's threadgate, and replies to a reply whose author blocked the replier. Replies hidden
+        with the threadgate's hiddenReplies are included. Each call reads THREAD_REPLY_DEPTH levels;
+        a branch that goes on below that is read with one more call anchored at its last post (at
+        most MAX_THREAD_READS calls in all). The account's own replies are included.
+        """
+        self._split_uri(remote_id)
+        node = self._thread_below(remote_id)
+        if not isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
+            raise self._unreadable_post(node)
+        found: dict[str, RemotePost] = {}
+        cut = self._collect_replies(node, found)
+        reads = 1
+        while cut and reads < MAX_THREAD_READS:
+            reads += 1
+            try:
+                node = self._thread_below(cut.pop(0))
+            except PermanentError:
+                continue  # deleted since the first read: its branch is gone too
+            if isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
+                cut += self._collect_replies(node, found)
+        unknown = datetime.min.replace(tzinfo=UTC)
+        posts = sorted(found.values(), key=lambda post: (post.created_at or unknown, post.remote_id))
+        return posts[: max(limit, 0)]
+
+    def _thread_below(self, uri: str) -> Any:
+        params = {"uri": uri, "depth": THREAD_REPLY_DEPTH, "parentHeight": 0}
+        return self._read(lambda client: client.app.bsky.feed.get_post_thread(params)).thread
+
+    def _collect_replies(self, node: Any, found: dict[str, RemotePost]) -> list[str]:
+        """Add the replies below `node` to `found`; returns the posts whose replies were cut off."""
+        cut: list[str] = []
+        waiting = list(node.replies or [])
+        while waiting:
+            reply = waiting.pop(0)
+            if not isinstance(reply, models.AppBskyFeedDefs.ThreadViewPost):
+                continue  # blockedPost, notFoundPost or a type this library does not know
+            if reply.post.uri in found:
+                continue
+            found[reply.post.uri] = self._remote_post(reply.post)
+            if reply.replies is None:
+                # The AppView leaves `replies` out only where its depth ends (which may be above
+                # the depth asked for); an empty list means there is nothing it shows below.
+                if (reply.post.reply_count or 0) > 0:
+                    cut.append(reply.post.uri)
+                continue
+            waiting += reply.replies
+        return cut
+
+    def _unreadable_post(self, node: Any) -> PermanentError:
+        blocked = isinstance(node, models.AppBskyFeedDefs.BlockedPost)
+        return PermanentError(
+            _("Bluesky does not show this post to the account (a block).")
+            if blocked
+            else _("Bluesky could not find that post."),
+            status=403 if blocked else 404,
+            detail=str(_get(node, "py_type", "")),
+        )
+
+    def author_created_at(self, author_id: str) -> datetime | None:
+        """`createdAt` of the person's profile view (app.bsky.actor.getProfile); None without one.
+
+        `indexedAt` is when the AppView last indexed the profile record, not when the account
+        was made, so it is never used instead. The lexicon leaves createdAt optional and says
+        nothing of where it comes from: the reference AppView (@atproto/bsky, as in dev-env) copies
+        the `createdAt` of the person's own profile record, so it is missing for an account that
+        never saved a profile and is whatever the person's app wrote (its code notes that this is
+        "not trusted in production", where Bluesky's AppView fills it from its own records).
+        """
+        actor = author_id.strip().removeprefix("@")
+        if not actor:
+            raise PermanentError(_("No account was named."))
+
+        def get(client: PinnedClient) -> Any:
+            try:
+                return client.app.bsky.actor.get_profile({"actor": actor})
+            except Exception as error:
+                status, name, message = xrpc_error(error)
+                # The AppView answers 400 AccountDeactivated / AccountTakedown about the person
+                # asked for; left to the usual mapping they would read as *our* account's state.
+                if status == 400 and (name in ACCOUNT_ERRORS or "not found" in message.lower()):
+                    raise PermanentError(
+                        _("Bluesky could not find that account, or it is deactivated or suspended."),
+                        status=404,
+                        detail=f"{name}: {message}" if name else message,
+                    ) from error
+                raise
+
+        view = self._read(get)
+        created = _parse_datetime(_get(view, "created_at"))
+        return created if created is not None and created >= EARLIEST_ACCOUNT else None
 
     def _notification_post(self, item: Any) -> RemotePost:
         record = item.record

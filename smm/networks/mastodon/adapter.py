@@ -8,6 +8,7 @@ from `profile()`; only "instance_url" is required.
 
 from __future__ import annotations
 
+import dataclasses
 import mimetypes
 import re
 import time
@@ -81,6 +82,7 @@ class MastodonAdapter(Adapter):
             Capability.READ_POSTS,
             Capability.READ_METRICS,
             Capability.READ_INBOX,
+            Capability.READ_REPLIES,
             Capability.DIRECT_MESSAGES,
             Capability.REPLY,
             Capability.LIKE,
@@ -398,6 +400,53 @@ class MastodonAdapter(Adapter):
             root = self._post(listed[0])  # the thread's first status, above the gap
         return Thread(root=root, ancestors=ancestors, post=post, complete=complete)
 
+    def replies(self, remote_id: str, *, limit: int = 500) -> list[RemotePost]:
+        """The status's descendants from GET /api/v1/statuses/:id/context, oldest first.
+
+        Mastodon lists every descendant a signed-in account may see, at any depth, up to 4096 (its
+        CONTEXT_LIMIT; only signed-out requests get 60, 20 levels deep); there is no paging. Left
+        out by the server: statuses the account may not see (followers-only ones of people it
+        does not follow), deleted ones with everything below them, and those of accounts it
+        blocks or mutes. A server only knows the replies delivered to it: a reply deeper down
+        from another server arrives when it mentions the account or one of its followers' servers
+        gets it. The account's own replies are included. The status itself is read as well, to
+        name the thread's root (Mastodon does not put it in a status).
+        """
+        quoted = quote(remote_id, safe="")
+        with self._errors() as client:
+            status = self._status(client, remote_id)
+            context = api.api_call(client, "GET", f"/api/v1/statuses/{quoted}/context", timeout=self.timeout)
+        ancestors = [item for item in context.get("ancestors") or [] if isinstance(item, Mapping)]
+        root: str | None = str(status["id"])
+        if status.get("in_reply_to_id") is not None:
+            top = ancestors[0] if ancestors else None
+            root = str(top["id"]) if top and top.get("id") and top.get("in_reply_to_id") is None else None
+        seen: set[str] = set()
+        posts: list[RemotePost] = []
+        for item in context.get("descendants") or []:
+            if not isinstance(item, Mapping) or item.get("id") is None or str(item["id"]) in seen:
+                continue
+            seen.add(str(item["id"]))
+            posts.append(dataclasses.replace(self._post(item), thread_root=root))
+        # The server lists them depth-first (each reply followed by its own replies).
+        posts.sort(key=_oldest_first)
+        return posts[: max(limit, 0)]
+
+    def author_created_at(self, author_id: str) -> datetime | None:
+        """`created_at` of GET /api/v1/accounts/:id, in UTC.
+
+        Mastodon rounds it down to midnight UTC (since 3.4; a bare date is read the same way).
+        For an account of another server it is the `published` date that server gave, and when it
+        gave none, the day this server first saw the account: then the account may be older.
+        """
+        if not author_id.strip():
+            raise PermanentError(_("No account was named."))
+        with self._errors() as client:
+            account = api.api_call(
+                client, "GET", f"/api/v1/accounts/{quote(author_id.strip(), safe='')}", timeout=self.timeout
+            )
+        return _aware(account.get("created_at"))
+
     def like(self, remote_id: str) -> None:
         with self._errors() as client:
             client.status_favourite(remote_id)
@@ -531,6 +580,12 @@ def _aware(value: object) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _oldest_first(post: RemotePost) -> tuple[datetime, int, str]:
+    """Sort key: creation time, then the id (Mastodon's ids grow with time; others' are strings)."""
+    when = post.created_at or datetime.min.replace(tzinfo=UTC)
+    return when, int(post.remote_id) if post.remote_id.isdigit() else 0, post.remote_id
 
 
 def _next_cursor(page: Sequence[Any], limit: int) -> str | None:
