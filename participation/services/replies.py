@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -74,9 +75,12 @@ def others_present(*, conversation: Conversation, user: User) -> list[Presence]:
 
 
 def presence_ping(*, conversation: Conversation, user: User, typing: bool) -> None:
-    Presence.objects.update_or_create(
-        conversation=conversation, user=user, defaults={"typing": typing, "seen_at": timezone.now()}
-    )
+    """I am here; `typing` when my reply box had a keystroke since the last ping."""
+    now = timezone.now()
+    defaults: dict[str, Any] = {"seen_at": now}
+    if typing:
+        defaults["typing_at"] = now
+    Presence.objects.update_or_create(conversation=conversation, user=user, defaults=defaults)
 
 
 def reply_needs_approval(membership: Membership) -> bool:

@@ -68,7 +68,8 @@ def test_it_edits_the_policy_with_trix_and_saves_it_without_csp_violations(page:
     policy = Guidelines.objects.get(workspace=personas.workspace).policy_html
     assert "<em>kind</em>" in policy
     assert "<h2>Tone</h2>" in policy
-    assert "<strong>Never argue</strong> in public." in policy
+    # Trix types the space after a formatting change as &nbsp; (Chromium 156 does; older ones did not).
+    assert "<strong>Never argue</strong> in public." in policy.replace("&nbsp;", " ")
     assert "<!--" not in policy  # Trix's block comments are removed
     expect(page.locator("#policy h2")).to_have_text("Tone")
     expect(page.locator("#policy strong")).to_have_text("Never argue")
