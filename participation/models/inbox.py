@@ -30,11 +30,18 @@ class Contact(models.Model):
     blocked = models.BooleanField(_("blocked"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Community (docs/community.md): segments and tags chosen by the team, and the participation
+    # score computed from their interactions (services.community.score_compute) at score_at.
+    segments = models.ManyToManyField("participation.Segment", blank=True, related_name="contacts")
+    tags = models.ManyToManyField("participation.InboxTag", blank=True, related_name="contacts")
+    score = models.FloatField(_("participation score"), default=0)
+    score_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["workspace", "-score"], name="contact_score")]
 
     def __str__(self) -> str:
         return self.display_name or str(_("(no name)"))

@@ -1,0 +1,66 @@
+"""Participation's models: the inbox (inbox.py), community and rewards (community.py), contests
+(contests.py) and ideas (ideas.py). See docs/participation.md and docs/community.md."""
+
+from participation.models.community import (
+    ContactNote,
+    LedgerEntry,
+    MergeDismissal,
+    RewardAction,
+    RewardProgramme,
+    RewardRule,
+    Segment,
+)
+from participation.models.contests import Contest, ContestEntry, ContestWinner
+from participation.models.ideas import Idea, IdeaStatusChange, IdeaVote
+from participation.models.inbox import (
+    CollectionState,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationQuerySet,
+    InboxItem,
+    InboxNote,
+    InboxRule,
+    InboxTag,
+    InboxView,
+    ModerationAction,
+    Presence,
+    Reply,
+    ResponseTargets,
+    RuleFiring,
+    SavedReply,
+    Sentiment,
+)
+
+__all__ = [
+    "CollectionState",
+    "Contact",
+    "ContactIdentity",
+    "ContactNote",
+    "Contest",
+    "ContestEntry",
+    "ContestWinner",
+    "Conversation",
+    "ConversationQuerySet",
+    "Idea",
+    "IdeaStatusChange",
+    "IdeaVote",
+    "InboxItem",
+    "InboxNote",
+    "InboxRule",
+    "InboxTag",
+    "InboxView",
+    "LedgerEntry",
+    "MergeDismissal",
+    "ModerationAction",
+    "Presence",
+    "Reply",
+    "ResponseTargets",
+    "RewardAction",
+    "RewardProgramme",
+    "RewardRule",
+    "RuleFiring",
+    "SavedReply",
+    "Segment",
+    "Sentiment",
+]
