@@ -42,6 +42,9 @@ workspace_patterns: list[URLPattern | URLResolver] = [
     ),
     path("publishing/", include("publishing.urls")),
     path("inbox/", include("participation.urls")),
+    path("community/", include("participation.urls_community")),
+    path("contests/", include("participation.urls_contests")),
+    path("ideas/", include("participation.urls_ideas")),
     path("", include("collaboration.urls")),
     path("settings/", workspace_views.workspace_settings, name="workspace-settings"),
     path("audit/", workspace_views.audit_log, name="workspace-audit"),
@@ -59,5 +62,7 @@ urlpatterns = [
     path("workspaces/new/", workspace_views.workspace_new, name="workspace-new"),
     path("networks/mastodon/callback/", mastodon_views.callback, name="mastodon-callback"),
     path("w/<slug:slug>/", include(workspace_patterns)),
+    path("p/<slug:slug>/contests/", include("participation.urls_public_contests")),
+    path("p/<slug:slug>/ideas/", include("participation.urls_public_ideas")),
     path("admin/", admin.site.urls),
 ]
