@@ -248,3 +248,15 @@ def test_the_inbox_list_filters_and_costs_a_fixed_number_of_queries(
     assert "Question 29" in page and "Page 1 of 2" in page
     assert "Question 7" in client.get(url, {"q": "Question 7"}).content.decode()
     assert "Question" not in client.get(url, {"status": "closed"}).content.decode()
+
+
+def test_the_list_shows_the_newest_message_under_the_first(client, personas: Personas, account, box: FakeInbox) -> None:
+    question = box.post(text="Do you ship to Oulu?", author="anna", reply_to="our-1")
+    box.notify("reply", question, author="anna")
+    inbox_collect(account=account)
+    box.notify("reply", box.post(text="Still waiting for an answer!", author="anna", reply_to=question.remote_id))
+    inbox_collect(account=account)
+    client.force_login(personas.editor)
+    page = client.get(reverse("participation:inbox", args=[personas.workspace.slug])).content.decode()
+    assert "Do you ship to Oulu?" in page
+    assert "Still waiting for an answer!" in page

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -72,8 +72,17 @@ def filtered_conversations(
             conversation=OuterRef("pk"), workspace_id=membership.workspace_id, text__icontains=values["q"]
         )
         queryset = queryset.filter(Q(subject__icontains=values["q"]) | Exists(matching))
-    queryset = queryset.select_related("account", "assignee", "contact").prefetch_related(
-        Prefetch("tags", queryset=InboxTag.objects.order_by("name"))
+    # The newest message of the other side, shown under the subject (the thread's first message).
+    latest = (
+        InboxItem.objects.filter(conversation=OuterRef("pk"))
+        .exclude(kind__in=[InboxItem.Kind.OURS, *InboxItem.LOWER_PRIORITY])
+        .order_by("-created_at", "-pk")
+        .values("text")[:1]
+    )
+    queryset = (
+        queryset.select_related("account", "assignee", "contact")
+        .prefetch_related(Prefetch("tags", queryset=InboxTag.objects.order_by("name")))
+        .annotate(latest_text=Subquery(latest))
     )
     return form, queryset.order_by("-last_activity_at", "-pk")
 

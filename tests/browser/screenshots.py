@@ -133,9 +133,27 @@ def capture_language(browser: Browser, outdir: Path, base_url: str, email: str, 
             (23, "held", f"{workspace}/publishing/held/"),
             (24, "publishing-settings", f"{workspace}/publishing/settings/"),
             (25, "notifications", f"{workspace}/notifications/"),
+            (26, "approvals", f"{workspace}/approvals/"),
+            (27, "workflows", f"{workspace}/approvals/workflows/"),
+            (28, "tasks", f"{workspace}/tasks/"),
+            (29, "newsroom", f"{workspace}/newsroom/"),
+            (30, "guidelines", f"{workspace}/guidelines/"),
+            (31, "strategy", f"{workspace}/strategy/"),
+            (32, "sharing", f"{workspace}/sharing/"),
+            (33, "inbox", f"{workspace}/inbox/"),
+            (35, "inbox-columns", f"{workspace}/inbox/columns/"),
+            (36, "inbox-rules", f"{workspace}/inbox/rules/"),
+            (37, "inbox-rule-new", f"{workspace}/inbox/rules/new/"),
+            (38, "inbox-report", f"{workspace}/inbox/report/"),
+            (39, "inbox-settings", f"{workspace}/inbox/settings/"),
+            (40, "inbox-views", f"{workspace}/inbox/views/"),
         ]:
             page.goto(path)
             _save(page, outdir, language, number, name)
+            if name == "inbox" and page.locator(".inbox-row a").count():
+                page.locator(".inbox-row a").first.click()
+                page.wait_for_url(f"**{workspace}/inbox/c/*/")
+                _save(page, outdir, language, 34, "conversation")
     finally:
         context.close()
 

@@ -30,8 +30,13 @@ def test_it_creates_the_demo_once_and_its_accounts_ask_to_be_connected(db) -> No
     from participation.models import Conversation, InboxItem
 
     # An inbox to try: five conversations on both networks, tagged and assigned by the demo rules.
-    assert InboxItem.objects.filter(workspace=workspace).count() == 5
-    assert Conversation.objects.filter(workspace=workspace).count() == 5
+    assert InboxItem.objects.filter(workspace=workspace).count() == 13
+    open_ones = Conversation.objects.filter(workspace=workspace).exclude(status=Conversation.Status.CLOSED)
+    assert open_ones.count() == 5
+    # Answered history for the response-time report: closed, with a first responder.
+    answered = Conversation.objects.filter(workspace=workspace, status=Conversation.Status.CLOSED)
+    assert answered.count() == 8
+    assert not answered.filter(first_responder__isnull=True).exists()
     complaint = Conversation.objects.get(workspace=workspace, items__author_name="Liisa K.")
     assert complaint.sentiment == "negative"
     assert [tag.name for tag in complaint.tags.all()] == ["Reklamaatio"]

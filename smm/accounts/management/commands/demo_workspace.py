@@ -239,3 +239,61 @@ def _demo_inbox(
         if item_id is not None:
             stored.append(item_id)
     rules_run(item_ids=stored)
+    _demo_inbox_history(workspace, [owner, editor], accounts, now)
+
+
+# Answered and closed conversations of the last four weeks, so the response-time report has data:
+# (account, author, text, days ago, minutes to the first reply, hours to closing).
+DEMO_ANSWERED = [
+    ("mastodon", "aino", "Onko lahjakortteja myynnissä verkossa?", 26, 14, 2),
+    ("bluesky", "jussi", "Milloin talvitakit tulevat?", 24, 48, 20),
+    ("mastodon", "kaisa", "Tilaukseni tuli rikkinäisenä.", 19, 95, 30),
+    ("bluesky", "olli", "Kiitos nopeasta toimituksesta!", 17, 22, 1),
+    ("mastodon", "emma", "Do you have the scarf in green?", 12, 35, 3),
+    ("bluesky", "timo", "Myymälän aukioloajat jouluna?", 10, 8, 1),
+    ("mastodon", "sanna", "Palautus ei näy vielä tililläni.", 6, 130, 26),
+    ("bluesky", "mikko", "Onko alennuskoodi voimassa?", 4, 19, 2),
+]
+
+
+def _demo_inbox_history(
+    workspace: Workspace, members: list[Membership], accounts: dict[str, ConnectedAccount], now: Any
+) -> None:
+    from datetime import timedelta
+
+    from participation.models import Conversation, InboxItem
+    from participation.services.collection import store_notification
+    from smm.networks.base import Notification, RemotePost
+
+    for number, (network, author, text, days, minutes, hours) in enumerate(DEMO_ANSWERED):
+        account = accounts[network]
+        handle = f"@{author}@mastodon.example" if network == "mastodon" else f"{author}.bsky.example"
+        when = now - timedelta(days=days, hours=number)
+        remote = RemotePost(
+            remote_id=f"demo-old-{number}",
+            url="",
+            text=text,
+            created_at=when,
+            author_handle=handle,
+            author_display_name=author.title(),
+            author_id=f"demo-{author}",
+        )
+        notification = Notification(
+            remote_id=f"demo-old-n{number}",
+            kind="mention",
+            created_at=when,
+            author_id=f"demo-{author}",
+            author_handle=handle,
+            author_display_name=author.title(),
+            post=remote,
+        )
+        item_id = store_notification(account, notification)
+        if item_id is None:
+            continue
+        item = InboxItem.objects.get(pk=item_id)
+        Conversation.objects.filter(pk=item.conversation_id).update(
+            status=Conversation.Status.CLOSED,
+            first_response_at=when + timedelta(minutes=minutes),
+            first_responder=members[number % len(members)].user,
+            resolved_at=when + timedelta(hours=hours),
+        )
