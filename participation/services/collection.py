@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from participation.models import CollectionState, Conversation, InboxItem, Sentiment
 from participation.services.contacts import identity_upsert
+from participation.services.rewards import item_awards
 from smm.networks.base import Adapter, Capability, NetworkError, Notification, RemotePost
 from smm.networks.models import ConnectedAccount
 from smm.networks.registry import adapter_for
@@ -56,7 +57,16 @@ def inbox_collect(*, account: ConnectedAccount, adapter: Adapter | None = None) 
     )
     now = timezone.now()
     CollectionState.objects.filter(pk=state.pk).update(last_run_at=now)
-    adapter = adapter or adapter_for(account)
+    if adapter is None:
+        try:
+            adapter = adapter_for(account)
+        except NetworkError as error:  # e.g. an account whose stored settings are incomplete
+            from smm.networks.services import account_record_failure
+
+            result.error = error.message
+            account_record_failure(account=account, error=error)
+            CollectionState.objects.filter(pk=state.pk).update(last_error=result.error)
+            return result
     if not adapter.supports(Capability.READ_INBOX):
         return result
     newest_seen = state.newest_remote_id
@@ -247,6 +257,7 @@ def _store(
         except IntegrityError:
             return None  # collected meanwhile by another run
         _after_new_item(conversation, item, created)
+        item_awards(item=item)  # reward programmes: a positive mention, an answer to another customer
     return item.pk
 
 

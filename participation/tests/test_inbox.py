@@ -260,3 +260,19 @@ def test_the_list_shows_the_newest_message_under_the_first(client, personas: Per
     page = client.get(reverse("participation:inbox", args=[personas.workspace.slug])).content.decode()
     assert "Do you ship to Oulu?" in page
     assert "Still waiting for an answer!" in page
+
+
+def test_an_account_with_broken_settings_asks_to_be_reconnected_instead_of_crashing(personas: Personas) -> None:
+    from participation.tasks import inbox_collect_task
+    from smm.networks.models import ConnectedAccount
+
+    broken = make_connected_account(personas.workspace, "@broken@fake.example")
+    broken.config = {"account_id": "1"}  # the server address is gone
+    broken.save(update_fields=["config"])
+
+    assert inbox_collect_task(broken.pk) == 0
+
+    broken.refresh_from_db()
+    assert broken.status == ConnectedAccount.Status.RECONNECT
+    assert "server address" in broken.status_detail
+    assert "server address" in CollectionState.objects.get(account=broken).last_error

@@ -24,6 +24,7 @@ from mastodon import Mastodon
 
 from smm.networks.base import (
     Adapter,
+    AuthError,
     Capability,
     Limits,
     Notification,
@@ -122,6 +123,8 @@ class MastodonAdapter(Adapter):
             from smm.lib.ratelimit import limit_requests_session
 
             session = limit_requests_session(api.new_session(timeout=timeout), rate_limit_key)
+        if not config.get("instance_url"):
+            raise AuthError(_("The account's server address is missing: connect the account again."))
         self.instance_url = api.normalise_instance_url(str(config["instance_url"]))
         self.timeout = timeout
         self._session = session
