@@ -276,3 +276,17 @@ def test_an_account_with_broken_settings_asks_to_be_reconnected_instead_of_crash
     assert broken.status == ConnectedAccount.Status.RECONNECT
     assert "server address" in broken.status_detail
     assert "server address" in CollectionState.objects.get(account=broken).last_error
+
+
+def test_a_bad_filter_value_is_explained_and_the_other_filters_still_apply(
+    client, personas: Personas, account, box: FakeInbox
+) -> None:
+    box.notify("mention", box.post(text="Open question", author="anna"), author="anna")
+    inbox_collect(account=account)
+    client.force_login(personas.editor)
+    url = reverse("participation:inbox", args=[personas.workspace.slug])
+    response = client.get(url, {"status": "closed", "date_from": "not a date"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a valid date." in page
+    assert "Open question" not in page  # the status filter still applies

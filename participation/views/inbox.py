@@ -34,7 +34,9 @@ def filtered_conversations(
     account_ids = inbox_access.visible_account_ids(membership)
     form = InboxFilterForm(data or None, membership=membership, account_ids=account_ids)
     queryset = Conversation.objects.for_workspace(membership.workspace_id).filter(account_id__in=account_ids)
-    values: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    # The valid fields still filter; an invalid one is left out and its error shown with the form.
+    form.is_valid()
+    values: dict[str, Any] = getattr(form, "cleaned_data", {})
     status = values.get("status") or ""
     if status == "":
         queryset = queryset.exclude(status=Conversation.Status.CLOSED)
