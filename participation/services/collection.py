@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from participation.models import CollectionState, Conversation, InboxItem, Sentiment
 from participation.services.contacts import identity_upsert
 from participation.services.rewards import item_awards
-from smm.networks.base import Adapter, Capability, NetworkError, Notification, RemotePost
+from smm.networks.base import (
+    Adapter,
+    Capability,
+    CapabilityUnavailableError,
+    NetworkError,
+    Notification,
+    RemotePost,
+)
 from smm.networks.models import ConnectedAccount
 from smm.networks.registry import adapter_for
 
@@ -107,6 +115,7 @@ def inbox_collect(*, account: ConnectedAccount, adapter: Adapter | None = None) 
             updates["newest_remote_id"] = first_of_run.remote_id
             updates["newest_at"] = first_of_run.created_at
     CollectionState.objects.filter(pk=state.pk).update(**updates)
+    _collect_direct(account, adapter, result)  # Bluesky chat: a stream of its own
     if result.new_items:
         rules_run(item_ids=result.new_items)
     return result
@@ -139,6 +148,8 @@ def _analyse(text: str) -> tuple[str, str, float | None]:
 
 def _root(adapter: Adapter, post: RemotePost, roots: dict[str, tuple[str, str, str]]) -> tuple[str, str, str]:
     """The remote id, URL and author id (when known) of the thread a post belongs to (itself when it starts one)."""
+    if post.visibility == "direct" and post.thread_root:
+        return post.thread_root, post.url, ""  # a chat message names its conversation (Bluesky)
     if not post.reply_to:
         return post.remote_id, post.url, post.author_id
     root_id = post.thread_root
@@ -289,6 +300,84 @@ def _after_new_item(conversation: Conversation, item: InboxItem, created: bool) 
     if item.sentiment == Sentiment.NEGATIVE or (item.sentiment and not conversation.sentiment):
         updates["sentiment"] = item.sentiment
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
+
+
+# Direct messages in a chat of their own (Bluesky) ------------------------------------------------
+# How long an account whose access lacks direct messages is left alone before it is asked again
+# (reconnecting it with another app password clears the mark at once).
+DIRECT_RECHECK = timedelta(days=1)
+
+
+def _collect_direct(account: ConnectedAccount, adapter: Adapter, result: CollectionResult) -> None:
+    """The account's DMs where they are not notifications (Adapter.chat): the DIRECT stream.
+
+    Its position (newest_remote_id) is the adapter's, stored after each batch's items are, so an
+    error mid-run re-reads at most one batch (stored items are skipped). An account without DM
+    access is marked on the account (the account page says what to do) instead of failing every
+    minute, and everything else keeps being collected."""
+    if not adapter.chat or not adapter.supports(Capability.DIRECT_MESSAGES) or account.needs_reconnect:
+        return
+    marked = (account.config.get(Adapter.UNAVAILABLE_KEY) or {}).get(Capability.DIRECT_MESSAGES.value)
+    checked = parse_datetime(marked) if isinstance(marked, str) else None
+    if marked and checked is not None and checked > timezone.now() - DIRECT_RECHECK:
+        return
+    state, _created = CollectionState.objects.get_or_create(account=account, stream=CollectionState.Stream.DIRECT)
+    CollectionState.objects.filter(pk=state.pk).update(last_run_at=timezone.now())
+    position = state.newest_remote_id or None
+    new_items: list[int] = []
+    error_message = ""
+    try:
+        for _round in range(MAX_PAGES):
+            batch = adapter.direct_messages(since=position)
+            result.pages += 1
+            for message in batch.items:
+                item_id = _store(account, adapter, message, {})
+                if item_id is not None:
+                    new_items.append(item_id)
+            if batch.position and batch.position != position:
+                position = batch.position
+                moved: dict[str, Any] = {"newest_remote_id": position[:300]}
+                newest = max((message.created_at for message in batch.items if message.created_at), default=None)
+                if newest is not None:
+                    moved["newest_at"] = newest
+                CollectionState.objects.filter(pk=state.pk).update(**moved)
+            if batch.complete:
+                break
+        _capability_record(account, Capability.DIRECT_MESSAGES, available=True)
+        from participation.services.replies import replies_reconcile_direct
+
+        replies_reconcile_direct(account=account, adapter=adapter)
+    except CapabilityUnavailableError as error:
+        logger.info("account %s has no access to direct messages: %s", account.pk, error.detail)
+        _capability_record(account, error.capability, available=False)
+    except NetworkError as error:
+        error_message = error.message
+        logger.info("direct-message collection for account %s stopped: %s", account.pk, error.message)
+        from smm.networks.services import account_record_failure
+
+        account_record_failure(account=account, error=error)
+    updates: dict[str, Any] = {"last_error": error_message, "items_collected": F("items_collected") + len(new_items)}
+    if not error_message:
+        updates["last_success_at"] = timezone.now()
+    CollectionState.objects.filter(pk=state.pk).update(**updates)
+    result.new_items += new_items
+    result.error = result.error or error_message
+
+
+def _capability_record(account: ConnectedAccount, capability: Capability, *, available: bool) -> None:
+    """Mark (or unmark) a capability the account's access lacks in its config (Adapter.unavailable_capabilities)."""
+    if available and capability.value not in (account.config.get(Adapter.UNAVAILABLE_KEY) or {}):
+        return  # nothing marked: no write every minute (a mark is written at most once a day)
+    with transaction.atomic():
+        locked = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
+        marks = dict(locked.config.get(Adapter.UNAVAILABLE_KEY) or {})
+        if available:
+            marks.pop(capability.value, None)
+        else:
+            marks[capability.value] = timezone.now().isoformat()
+        locked.config = {**locked.config, Adapter.UNAVAILABLE_KEY: marks}
+        locked.save(update_fields=["config"])
+    account.config = locked.config
 
 
 def accounts_to_collect() -> list[int]:

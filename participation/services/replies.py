@@ -8,7 +8,7 @@ Members chosen by the workspace send replies through approval first (collaborati
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +20,15 @@ from participation.models import Conversation, InboxItem, Presence, Reply, Saved
 from publishing.services.validation import account_limits
 from smm.accounts.models import AccountLevel, Membership, User
 from smm.accounts.services import account_level_for
-from smm.networks.base import NetworkError, PostDraft, TransientError, UnknownOutcomeError
+from smm.networks.base import (
+    Adapter,
+    NetworkError,
+    PostDraft,
+    PublishedPost,
+    TransientError,
+    UnknownOutcomeError,
+)
+from smm.networks.models import ConnectedAccount
 from smm.networks.registry import adapter_class, adapter_for
 
 logger = logging.getLogger(__name__)
@@ -147,6 +155,8 @@ def reply_deliver(*, reply: Reply) -> Reply:
     """Send a reply once: one call with its idempotency key; the outcome is stored on the row."""
     reply = Reply.objects.select_related("in_reply_to__account", "conversation").get(pk=reply.pk)
     item = reply.in_reply_to
+    if item.kind == InboxItem.Kind.DIRECT and adapter_class(item.account.network).chat:
+        return _deliver_direct(reply)
     visibility = "direct" if item.kind == InboxItem.Kind.DIRECT else "public"
     draft = PostDraft(
         text=reply.text,
@@ -171,6 +181,12 @@ def reply_deliver(*, reply: Reply) -> Reply:
             )
     except NetworkError as error:
         return _reply_failed(reply, error, Reply.Status.FAILED)
+    return _reply_sent(reply, published)
+
+
+def _reply_sent(reply: Reply, published: PublishedPost) -> Reply:
+    """Record a reply the network has: the row, our item in the conversation, the response timers."""
+    item = reply.in_reply_to
     now = timezone.now()
     with transaction.atomic():
         Reply.objects.filter(pk=reply.pk).update(
@@ -215,6 +231,114 @@ def _reply_failed(reply: Reply, error: NetworkError, status: str) -> Reply:
     Reply.objects.filter(pk=reply.pk).update(status=status, error=error.message)
     reply.refresh_from_db()
     return reply
+
+
+# Replies in a chat of its own (Bluesky DMs) -------------------------------------------------------
+# An unconfirmed DM is looked for again by the next collection; one still missing this long after
+# it was sent did not arrive, and is left for a person to send again.
+DIRECT_SETTLE = timedelta(minutes=2)
+
+
+def _accounted_for(reply: Reply) -> set[str]:
+    """Messages of ours in the conversation that smm already knows (never mistaken for this reply)."""
+    ours = set(
+        InboxItem.objects.filter(conversation_id=reply.conversation_id, kind=InboxItem.Kind.OURS).values_list(
+            "remote_id", flat=True
+        )
+    )
+    return ours | set(
+        Reply.objects.filter(conversation_id=reply.conversation_id)
+        .exclude(pk=reply.pk)
+        .exclude(remote_id="")
+        .values_list("remote_id", flat=True)
+    )
+
+
+def _find_direct(adapter: Adapter, reply: Reply, since: datetime) -> PublishedPost | None:
+    return adapter.find_direct(
+        conversation_id=reply.conversation.root_remote_id,
+        text=reply.text,
+        sent_after=since,
+        exclude=_accounted_for(reply),
+    )
+
+
+def _deliver_direct(reply: Reply) -> Reply:
+    """Send a DM reply into its chat conversation, once.
+
+    The chat takes no idempotency key, so nothing is ever sent twice on a guess: after a
+    TransientError the conversation's latest messages are read first (found: that is the reply;
+    absent: one more attempt); after an UnknownOutcomeError they are read once, and a reply not
+    (yet) there stays unconfirmed for the next collection to look for (replies_reconcile_direct)."""
+    item = reply.in_reply_to
+    started = timezone.now()
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENDING)
+    send = {"conversation_id": reply.conversation.root_remote_id, "text": reply.text}
+    try:
+        adapter = adapter_for(item.account)
+    except NetworkError as error:
+        return _reply_failed(reply, error, Reply.Status.FAILED)
+    try:
+        published = adapter.send_direct(**send)
+    except UnknownOutcomeError as error:
+        return _direct_unknown(reply, adapter, started, error)
+    except TransientError as error:
+        try:
+            published_or_none = _find_direct(adapter, reply, started)
+            if published_or_none is None:
+                published_or_none = adapter.send_direct(**send)
+            published = published_or_none
+        except UnknownOutcomeError as again:
+            return _direct_unknown(reply, adapter, started, again)
+        except NetworkError as again:
+            logger.info("DM reply %s failed twice: %s, then %s", reply.pk, error.message, again.message)
+            return _reply_failed(reply, again, Reply.Status.FAILED)
+    except NetworkError as error:
+        return _reply_failed(reply, error, Reply.Status.FAILED)
+    return _reply_sent(reply, published)
+
+
+def _direct_unknown(reply: Reply, adapter: Adapter, started: datetime, error: NetworkError) -> Reply:
+    try:
+        found = _find_direct(adapter, reply, started)
+    except NetworkError:
+        found = None
+    if found is not None:
+        return _reply_sent(reply, found)
+    # sent_at: when the message may have been sent (replies_reconcile_direct looks from there).
+    Reply.objects.filter(pk=reply.pk).update(sent_at=started)
+    return _reply_failed(reply, error, Reply.Status.UNCONFIRMED)
+
+
+def replies_reconcile_direct(*, account: ConnectedAccount, adapter: Adapter) -> int:
+    """Look for the account's unconfirmed DM replies in their conversations (each collection).
+
+    Found: sent. Provably absent once DIRECT_SETTLE has passed since sending: failed, with a message
+    saying so (a person sends it again). Cannot tell: left for the next collection. Returns how
+    many were settled."""
+    settled = 0
+    waiting = Reply.objects.filter(
+        status=Reply.Status.UNCONFIRMED,
+        in_reply_to__account=account,
+        in_reply_to__kind=InboxItem.Kind.DIRECT,
+    ).select_related("in_reply_to__account", "conversation")
+    for reply in waiting[:20]:
+        since = reply.sent_at or reply.created_at
+        try:
+            found = _find_direct(adapter, reply, since)
+        except NetworkError as error:
+            logger.info("unconfirmed DM reply %s: cannot tell yet (%s)", reply.pk, error.message)
+            continue
+        if found is not None:
+            _reply_sent(reply, found)
+            settled += 1
+        elif since <= timezone.now() - DIRECT_SETTLE:
+            Reply.objects.filter(pk=reply.pk, status=Reply.Status.UNCONFIRMED).update(
+                status=Reply.Status.FAILED,
+                error=_("The message did not reach the conversation on the network. Send it again."),
+            )
+            settled += 1
+    return settled
 
 
 def _ask_for_approval(reply: Reply, membership: Membership) -> None:

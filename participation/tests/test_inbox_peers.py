@@ -173,6 +173,66 @@ def test_the_inbox_works_against_the_local_bluesky_network(personas: Personas, b
     assert InboxItem.objects.filter(remote_id=comment.remote_id).count() == 1
 
 
+def test_a_bluesky_dm_through_the_local_pds_arrives_and_is_answered_in_its_conversation(
+    personas: Personas, bluesky_network
+):
+    """The DM half: the real PDS routes chat calls to the chat stand-in (smm/networks/bluesky/tests/
+    test_chat_peer.py says how); collected in one cycle, answered once in the same conversation."""
+    from smm.networks.bluesky.client import connect
+    from tests.peers.bluesky_chat import BlueskyChatStandIn
+
+    brand, anna = bluesky_network.create_account("brand"), bluesky_network.create_account("anna")
+    with BlueskyChatStandIn(role="service", plc_url=bluesky_network.plc_url) as chat_service:
+        for person in (brand, anna):
+            chat_service.add_profile(person.did, person.handle)
+        proxy = f"{chat_service.did}#bsky_chat"
+        convo = bluesky_network.xrpc(
+            "GET",
+            "chat.bsky.convo.getConvoForMembers",
+            token=anna.access_jwt,
+            headers={"atproto-proxy": proxy},
+            params={"members": [anna.did, brand.did]},
+        ).json()["convo"]
+        sent = bluesky_network.xrpc(
+            "POST",
+            "chat.bsky.convo.sendMessage",
+            token=anna.access_jwt,
+            headers={"atproto-proxy": proxy},
+            json={"convoId": convo["id"], "message": {"text": "Can I return a coat I bought online?"}},
+        )
+        assert sent.status_code == 200, sent.text
+        app_password = bluesky_network.xrpc(
+            "POST",
+            "com.atproto.server.createAppPassword",
+            token=brand.access_jwt,
+            json={"name": "smm-dms", "privileged": True},
+        ).json()["password"]
+        credentials, config = connect(brand.handle, app_password, bluesky_network.pds_url)
+        account = ConnectedAccount(
+            workspace=personas.workspace,
+            network="bluesky",
+            handle=brand.handle,
+            remote_id=brand.did,
+            config={**config, "chat_service_did": chat_service.did},
+        )
+        account.set_credentials(credentials)
+        account.save()
+
+        assert inbox_collect_task(account.pk) == 1  # one collection cycle
+        item = InboxItem.objects.get(account=account, kind=InboxItem.Kind.DIRECT)
+        assert item.conversation.kind == Conversation.Kind.DIRECT and item.conversation.root_remote_id == convo["id"]
+        client = _member_client(personas, personas.owner)
+        reply = _assign_and_reply(personas, client, item, "Yes, in any of our shops within 30 days.")
+        messages = chat_service.convos[convo["id"]].messages
+        assert [(message.sender, message.text) for message in messages] == [
+            (anna.did, "Can I return a coat I bought online?"),
+            (brand.did, "Yes, in any of our shops within 30 days."),
+        ]
+        assert reply.remote_id == f"chat:{convo['id']}/{messages[-1].id}"
+        assert inbox_collect_task(account.pk) == 0
+        assert InboxItem.objects.filter(account=account, kind=InboxItem.Kind.DIRECT).count() == 1
+
+
 # Mastodon ----------------------------------------------------------------------------------------
 def test_the_inbox_works_against_the_mastodon_stand_in(personas: Personas, mastodon_server):
     brand, fan, troll = (mastodon_server.create_user(name) for name in ("brand", "fan", "troll"))

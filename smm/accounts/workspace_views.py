@@ -332,13 +332,19 @@ def account_detail(request: HttpRequest, membership: Membership, account_id: int
     account = access.get_account_for_user(membership, account_id)
     level = services.account_level_for(membership=membership, account=account)
     capabilities = []
+    unavailable = []  # what the network can do but this account's access cannot, and what to do
     if account.network in NETWORKS:
         supported = adapter_class(account.network).capabilities
-        capabilities = [label for capability, label in CAPABILITY_LABELS.items() if capability in supported]
+        lacking = adapter_class(account.network).unavailable_capabilities(account.config)
+        capabilities = [
+            label for capability, label in CAPABILITY_LABELS.items() if capability in supported - lacking.keys()
+        ]
+        unavailable = [(CAPABILITY_LABELS[capability], hint) for capability, hint in lacking.items()]
     context = {
         "account": account,
         "can_manage_account": level >= AccountLevel.MANAGE,
         "capabilities": capabilities,
+        "unavailable_capabilities": unavailable,
         "rows": account_access_for_account(account) if membership.can_manage_members else None,
         "token_days": (account.token_expires_at - timezone.now()).days if account.token_expires_at else None,
         "scheduled_count": account.targets.filter(status__in=["scheduled", "retrying", "held"]).count(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,6 +87,16 @@ class PermanentError(NetworkError):
 
 class NotSupportedError(PermanentError):
     """The network (or this connection) cannot do this at all."""
+
+
+class CapabilityUnavailableError(NotSupportedError):
+    """The network can do this, but not with this account's access (e.g. a Bluesky app password
+    made without direct-message access). Everything else keeps working; the account page says what
+    to do (Adapter.unavailable_capabilities), and callers stop asking until the account changes."""
+
+    def __init__(self, message: str, *, capability: Capability, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.capability = capability
 
 
 class AuthError(NetworkError):
@@ -254,6 +264,21 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class DirectMessages:
+    """New direct messages from a chat service of their own (Adapter.direct_messages).
+
+    `items` are Notification(kind="direct") whose post names its conversation in `thread_root`,
+    oldest first. `position` is where the next read starts (store it once the items are stored;
+    None when nothing was read). `complete` is False when the read stopped at a bound and more is
+    waiting: ask again with the new position.
+    """
+
+    items: list[Notification]
+    position: str | None
+    complete: bool = True
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     cursor: str | None = None  # pass back to get the next (older) page; None when there is none
@@ -303,6 +328,25 @@ class Adapter(ABC):
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    # What to do when one account lacks a capability the network has (see unavailable_capabilities).
+    capability_hints: ClassVar[dict[Capability, Any]] = {}
+    # Where an account's config records capabilities its access lacks: {capability: ISO time checked}.
+    UNAVAILABLE_KEY: ClassVar[str] = "unavailable"
+
+    @classmethod
+    def unavailable_capabilities(cls, config: dict[str, Any]) -> dict[Capability, str]:
+        """The capabilities this one account lacks although the network has them (its access was
+        granted without them, see CapabilityUnavailableError), each with what to do about it.
+
+        Read from the account's config, where connecting the account or a refused call recorded
+        them: no network call, so pages may ask."""
+        recorded = config.get(cls.UNAVAILABLE_KEY) or {}
+        found: dict[Capability, str] = {}
+        for capability in cls.capabilities:
+            if capability.value in recorded:
+                found[capability] = str(cls.capability_hints.get(capability, ""))
+        return found
 
     def _unsupported(self, what: object) -> NotSupportedError:
         return NotSupportedError(
@@ -369,6 +413,36 @@ class Adapter(ABC):
 
     def unboost(self, remote_id: str) -> None:
         raise self._unsupported(_("boosts"))
+
+    # Direct messages in a chat of their own -----------------------------------------------------
+    # True when direct messages live in conversations apart from posts and notifications (Bluesky
+    # chat): read with direct_messages() and answered with send_direct(). False when they are posts
+    # with a private visibility (Mastodon): notifications() and publish() handle them.
+    chat: ClassVar[bool] = False
+
+    def direct_messages(self, *, since: str | None = None) -> DirectMessages:
+        """Direct messages others sent the account after the position `since` (None: a first read,
+        which brings a bounded recent history). The account's own messages are left out.
+
+        Raises CapabilityUnavailableError when the account's access does not reach its messages."""
+        raise self._unsupported(_("direct conversations"))
+
+    def send_direct(self, *, conversation_id: str, text: str) -> PublishedPost:
+        """Send `text` into the direct conversation `conversation_id` (a Notification's thread_root).
+
+        Not idempotent: the chat takes no key. After a TransientError or UnknownOutcomeError, ask
+        find_direct() before sending the same message again."""
+        raise self._unsupported(_("direct conversations"))
+
+    def find_direct(
+        self, *, conversation_id: str, text: str, sent_after: datetime, exclude: Collection[str] = ()
+    ) -> PublishedPost | None:
+        """After a send whose outcome is unknown: the account's message with this text sent into the
+        conversation after `sent_after` (not one of `exclude`, messages already accounted for), or
+        None when the conversation's latest messages provably do not hold it.
+
+        Raises TransientError (or another NetworkError) when it cannot tell."""
+        raise self._unsupported(_("direct conversations"))
 
     # Moderation --------------------------------------------------------------------------------
     def block(self, author_id: str) -> None:

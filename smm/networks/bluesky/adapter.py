@@ -12,6 +12,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -26,6 +27,7 @@ from smm.networks.base import (
     Adapter,
     AuthError,
     Capability,
+    DirectMessages,
     Limits,
     MediaItem,
     NetworkError,
@@ -42,6 +44,7 @@ from smm.networks.base import (
     Thread,
     TransientError,
 )
+from smm.networks.bluesky import chat as bluesky_chat
 from smm.networks.bluesky import embeds
 from smm.networks.bluesky.client import (
     ACCOUNT_ERRORS,
@@ -170,10 +173,14 @@ class BlueskyAdapter(Adapter):
             Capability.HIDE,  # replies in the account's own threads, through the threadgate record
             Capability.SEARCH,
             Capability.PROFILE,
-            # Not DIRECT_MESSAGES: Bluesky chat is a separate service (chat.bsky) that app passwords
-            # reach only when created with direct-message access. Not DELETE_OTHERS: nobody can.
+            # Through the chat service (chat.py), which app passwords reach only when created with
+            # direct-message access: without it the account lacks this one (unavailable_capabilities).
+            Capability.DIRECT_MESSAGES,
+            # Not DELETE_OTHERS: nobody can.
         }
     )
+    capability_hints: ClassVar[dict[Capability, Any]] = {Capability.DIRECT_MESSAGES: bluesky_chat.NO_ACCESS_HINT}
+    chat = True
 
     def __init__(
         self,
@@ -200,6 +207,7 @@ class BlueskyAdapter(Adapter):
         self.http_client = http_client
         self.link_card_client = link_card_client
         self._session: BlueskySession | None = None
+        self._chat: bluesky_chat.BlueskyChat | None = None
 
     @classmethod
     def new_idempotency_key(cls) -> str:
@@ -265,6 +273,8 @@ class BlueskyAdapter(Adapter):
         return self.session.call(call, write=body is not None)
 
     def _split_uri(self, uri: str, collection: str | None = POST) -> re.Match[str]:
+        if bluesky_chat.parse_chat_id(uri):
+            raise self._unsupported(_("this with direct messages"))
         match = AT_URI.match(uri or "")
         if not match or (collection and match["collection"] != collection):
             raise PermanentError(_("That is not a Bluesky post address."), detail=uri)
@@ -772,6 +782,27 @@ class BlueskyAdapter(Adapter):
     def _ref(record: Any) -> Any:
         return models.ComAtprotoRepoStrongRef.Main(uri=record.uri, cid=record.cid)
 
+    # Direct messages (chat.py) -----------------------------------------------------------------
+    @property
+    def chat_service(self) -> bluesky_chat.BlueskyChat:
+        if self._chat is None:
+            self._chat = bluesky_chat.BlueskyChat(self)
+        return self._chat
+
+    def direct_messages(self, *, since: str | None = None) -> DirectMessages:
+        """New messages in the account's one-to-one chat conversations (see chat.BlueskyChat)."""
+        return self.chat_service.direct_messages(since=since)
+
+    def send_direct(self, *, conversation_id: str, text: str) -> PublishedPost:
+        return self.chat_service.send_direct(conversation_id=conversation_id, text=text)
+
+    def find_direct(
+        self, *, conversation_id: str, text: str, sent_after: datetime, exclude: Collection[str] = ()
+    ) -> PublishedPost | None:
+        return self.chat_service.find_direct(
+            conversation_id=conversation_id, text=text, sent_after=sent_after, exclude=exclude
+        )
+
     # Moderation --------------------------------------------------------------------------------
     def block(self, author_id: str) -> None:
         did = self._actor_did(author_id)
@@ -821,6 +852,8 @@ class BlueskyAdapter(Adapter):
         if reason_type is None:
             raise PermanentError(_("Unknown report category “%(value)s”.") % {"value": category})
         subject: dict[str, Any] | None = None
+        if remote_id and bluesky_chat.parse_chat_id(remote_id):
+            remote_id = None  # a direct message is reported as its author's account
         if remote_id:
             record = self._get_record(*self._split_uri(remote_id).group("repo", "rkey"))
             if record is not None:

@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -30,9 +31,12 @@ from django.utils.translation import gettext as _
 
 from smm.lib.http import ResponseTooLargeError, UnsafeURLError, check_url, safe_httpx_client
 from smm.networks.base import (
+    Adapter,
     AuthError,
+    Capability,
     Limits,
     NetworkError,
+    NotSupportedError,
     PermanentError,
     RateLimitedError,
     RefreshGuard,
@@ -63,6 +67,12 @@ XRPC_TIMEOUT = (5.0, 30.0)
 # The scope of access tokens made from an account's main password (app passwords give
 # "com.atproto.appPass" or "com.atproto.appPassPrivileged").
 MAIN_PASSWORD_SCOPE = "com.atproto.access"  # noqa: S105  (a JWT scope name, not a secret)
+# An app password made without "Allow access to your direct messages": the PDS refuses chat.bsky.*.
+APP_PASSWORD_SCOPE = "com.atproto.appPass"  # noqa: S105
+# The PDS's answer (400 InvalidToken) to a method the token's scope does not reach: "Bad token
+# method" (chat.bsky.* with an app password without DM access, @atproto/pds pipethrough.ts
+# PRIVILEGED_METHODS), "Bad token scope" (older PDS versions, and account-management methods).
+SCOPE_ERROR_MESSAGES = ("Bad token method", "Bad token scope")
 # XRPC errors that mean "this token is no longer good" (refresh, or log in again).
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 # XRPC errors that mean the account itself can no longer be used.
@@ -97,7 +107,9 @@ class SafeRequest(Request):
         self._client = http_client if http_client is not None else new_http_client()
 
     def _new_instance(self) -> SafeRequest:
-        return type(self)()
+        # Clones (client.with_proxy() for the chat service) share the connection pool, and with it
+        # the SSRF guard and the rate-limit hooks; only the original's owner closes it.
+        return type(self)(self._client)
 
     def _send_request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         # atproto passes raw bodies (blob uploads) as data=, which httpx deprecates for bytes.
@@ -121,6 +133,11 @@ class PinnedClient(Client):
 
     def _update_pds_endpoint(self, pds_endpoint: str) -> None:
         return None
+
+    def _inherit_clone_state(self, original: Any) -> None:
+        # with_proxy() clones share the session; they must refresh it under the same lock.
+        super()._inherit_clone_state(original)
+        self.refresh_guard = original.refresh_guard
 
     def _refresh_and_set_session(self) -> models.ComAtprotoServerRefreshSession.Response:
         """Refresh under the account's lock; use tokens another worker refreshed while we waited."""
@@ -173,8 +190,16 @@ def xrpc_error(error: BaseException) -> tuple[int | None, str, str]:
     return response.status_code, "", ""
 
 
+def is_scope_error(error: BaseException) -> bool:
+    """The token is good, but its scope does not reach this method (renewing it would not help)."""
+    _status, name, message = xrpc_error(error)
+    return name == "InvalidToken" and message in SCOPE_ERROR_MESSAGES
+
+
 def is_token_error(error: BaseException) -> bool:
     status, name, _message = xrpc_error(error)
+    if is_scope_error(error):
+        return False
     return name in TOKEN_ERRORS or (status == 401 and name != "AuthenticationRequired")
 
 
@@ -250,6 +275,8 @@ def _translate_response(error: atproto_errors.RequestErrorBase) -> NetworkError:
             status=status,
             detail=detail,
         )
+    if name == "InvalidToken" and message in SCOPE_ERROR_MESSAGES:
+        return NotSupportedError(_("Bluesky does not let this app password do that."), status=status, detail=detail)
     if name in TOKEN_ERRORS or status == 401:
         return AuthError(
             _("Bluesky no longer accepts this account's app password. Connect the account again."),
@@ -494,12 +521,15 @@ def _connect(
         "access_jwt": created.access_jwt,
         "refresh_jwt": created.refresh_jwt,
     }
-    config = {
+    config: dict[str, Any] = {
         "did": created.did,
         "handle": created.handle,
         "pds_url": pds_url,
         "limits": BLUESKY_LIMITS.to_dict(),
     }
+    if scope == APP_PASSWORD_SCOPE:
+        # Made without "Allow access to your direct messages": chat is out of reach (see chat.py).
+        config[Adapter.UNAVAILABLE_KEY] = {Capability.DIRECT_MESSAGES.value: datetime.now(UTC).isoformat()}
     return credentials, config
 
 

@@ -78,7 +78,8 @@ def test_it_declares_what_bluesky_can_do_in_the_inbox():
     assert {Capability.READ_INBOX, Capability.REPLY, Capability.LIKE, Capability.BOOST} <= capabilities
     assert {Capability.BLOCK, Capability.MUTE, Capability.REPORT, Capability.HIDE} <= capabilities
     assert Capability.DELETE_OTHERS not in capabilities
-    assert Capability.DIRECT_MESSAGES not in capabilities  # chat.bsky is not reached with app passwords
+    # Through chat.bsky, which app passwords reach only when made with DM access (test_chat.py).
+    assert Capability.DIRECT_MESSAGES in capabilities and BlueskyAdapter.chat
 
 
 # Threads -----------------------------------------------------------------------------------------

@@ -415,7 +415,10 @@ def test_it_declares_what_it_can_do(connect_account):
     assert adapter.supports(Capability.PUBLISH_IMAGES) and adapter.supports(Capability.BOOST)
     assert adapter.supports(Capability.HIDE) and adapter.supports(Capability.REPORT)  # threadgate, createReport
     assert not adapter.supports(Capability.PUBLISH_VIDEO)
-    assert not adapter.supports(Capability.DELETE_OTHERS) and not adapter.supports(Capability.DIRECT_MESSAGES)
+    assert not adapter.supports(Capability.DELETE_OTHERS)
+    # The network has DMs, but this app password was made without DM access (test_chat_peer.py).
+    assert adapter.supports(Capability.DIRECT_MESSAGES)
+    assert list(adapter.unavailable_capabilities(adapter.config)) == [Capability.DIRECT_MESSAGES]
     limits = adapter.limits()
     assert (limits.max_characters, limits.max_images, limits.image_max_bytes, limits.alt_text_max_characters) == (
         300,
