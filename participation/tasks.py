@@ -38,3 +38,37 @@ def inbox_breaches_task() -> int:
     from participation.services.conversations import breaches_notify
 
     return breaches_notify()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def contest_collect_task(contest_id: int, force: bool = False) -> int:
+    """Collect one open contest's entries and decide their eligibility; returns how many were new.
+
+    `force` for the "Collect now" button, which runs even while a scheduled collection is marked
+    as running (two at once store each entry once)."""
+    from participation.models import Contest
+    from participation.services.contest_entries import entries_collect
+
+    contest = Contest.objects.filter(pk=contest_id, state=Contest.State.OPEN).first()
+    if contest is None:
+        return 0
+    return entries_collect(contest=contest, force=force).new
+
+
+@shared_task(ignore_result=True)
+def contests_collect_all_task() -> int:
+    """Every five minutes: one collection task per contest whose entry window is open."""
+    from participation.services.contest_entries import collect_due
+
+    contest_ids = collect_due()
+    for contest_id in contest_ids:
+        contest_collect_task.delay(contest_id)
+    return len(contest_ids)
+
+
+@shared_task(ignore_result=True)
+def community_scores_task() -> int:
+    """Daily: recompute the participation score of members with new activity, fade the rest."""
+    from participation.services.community import scores_refresh
+
+    return scores_refresh()

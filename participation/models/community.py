@@ -133,17 +133,21 @@ class LedgerEntry(models.Model):
         REVERSAL = "reversal", _("Reversal")
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
-    programme = models.ForeignKey(RewardProgramme, on_delete=models.PROTECT, related_name="ledger")
+    # RESTRICT, not PROTECT: a programme, a rule or an entry that has a reversal cannot be deleted on its
+    # own, but all go together when their workspace is deleted (participation/signals.py).
+    programme = models.ForeignKey(RewardProgramme, on_delete=models.RESTRICT, related_name="ledger")
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="ledger")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     # Signed: awards positive, redemptions negative, a reversal the opposite of what it reverses.
     points = models.IntegerField(_("points"), default=0)
     badge = models.CharField(_("badge"), max_length=60, blank=True)
-    rule = models.ForeignKey(RewardRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    rule = models.ForeignKey(RewardRule, on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=30, choices=RewardAction.choices, blank=True)
     # What earned an award ("item:12", "contest:3", "idea:7"): a rule awards once per source and person.
     source = models.CharField(max_length=60, blank=True)
-    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    reverses = models.OneToOneField(
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="reversed_by"
+    )
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -44,6 +44,9 @@ class Contest(models.Model):
     exclude_staff = models.BooleanField(_("exclude our own accounts and staff"), default=True)
     exclude_blocked = models.BooleanField(_("exclude blocked people"), default=True)
     required_keyword = models.CharField(_("required keyword"), max_length=100, blank=True)
+    # Staff who are on no connected account: their handles, one per line (our own accounts are
+    # always recognised).
+    staff_handles = models.TextField(_("staff handles"), max_length=5000, blank=True)
     winners_count = models.PositiveSmallIntegerField(_("number of winners"), default=1)
     # The draw: seed (Fernet-encrypted until revealed), its public SHA-256 commitment, the hash of
     # the fixed entry list.
@@ -58,13 +61,18 @@ class Contest(models.Model):
     revealed_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
     collect_error = models.TextField(blank=True)
+    # Set while a collection runs (the page shows it in progress); what the last one found.
+    collect_started_at = models.DateTimeField(null=True, blank=True)
+    collect_summary = models.JSONField(default=dict, blank=True)
     notify_by = models.CharField(_("tell winners by"), max_length=10, choices=Notify.choices, default=Notify.REPLY)
     winner_template = models.TextField(
         _("message to winners"),
         max_length=1000,
         default=_("Congratulations {name}, you won {prize}! We will send you a direct message about the prize."),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -107,6 +115,9 @@ class ContestEntry(models.Model):
     )
     text = models.TextField(blank=True)
     posted_at = models.DateTimeField()
+    # Asked from the network once, when the contest has a minimum account age (None: it did not say).
+    author_created_at = models.DateTimeField(null=True, blank=True)
+    age_checked = models.BooleanField(default=False)
     # sha256(f"{network}:{remote_id}"): says which post without saying whose.
     ticket = models.CharField(max_length=64)
     eligible = models.BooleanField(default=True)
@@ -144,6 +155,8 @@ class ContestWinner(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     notice_url = models.URLField(max_length=1000, blank=True)
     notify_error = models.CharField(max_length=500, blank=True)
+    # Chosen before the first attempt and reused by a retry, so the network can refuse a duplicate.
+    notify_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -104,7 +104,8 @@ def _workspace_url_names() -> set[str]:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-                walk(pattern.url_patterns, inside or "<slug:slug>" in str(pattern.pattern), inner)
+                # /w/<slug>/ only: the public pages under /p/<slug>/ are in PUBLIC_VIEWS.
+                walk(pattern.url_patterns, inside or str(pattern.pattern).startswith("w/<slug:slug>"), inner)
             elif inside and pattern.name:
                 names.add(namespace + pattern.name)
 
@@ -116,9 +117,12 @@ def _every_matrix() -> Matrix:
     """This file's MATRIX and every app's (each app tests its own rows)."""
     from collaboration.tests.test_access import MATRIX as COLLABORATION
     from participation.tests.test_access import MATRIX as PARTICIPATION
+    from participation.tests.test_community_access import MATRIX as COMMUNITY
+    from participation.tests.test_contest_access import MATRIX as CONTESTS
+    from participation.tests.test_idea_access import MATRIX as IDEAS
     from publishing.tests.test_access import MATRIX as PUBLISHING
 
-    return {**MATRIX, **PUBLISHING, **COLLABORATION, **PARTICIPATION}
+    return {**MATRIX, **PUBLISHING, **COLLABORATION, **PARTICIPATION, **IDEAS, **CONTESTS, **COMMUNITY}
 
 
 def test_it_covers_every_workspace_url() -> None:
@@ -151,6 +155,15 @@ PUBLIC_VIEWS = {
     "accounts:password-reset-confirm",
     "accounts:password-reset-complete",
     "accounts:invitation-accept",
+    # The public idea page (a 404 until the workspace switches it on): participation/tests/test_idea_access.py
+    "public-ideas:board",
+    "public-ideas:submit",
+    "public-ideas:vote",
+    # A contest's public rules page, its entry list and the verification script (404 for drafts):
+    # participation/tests/test_contest_access.py
+    "public-contests:detail",
+    "public-contests:list-txt",
+    "public-contests:verify-script",
 }
 
 

@@ -14,6 +14,8 @@ SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
     "approvals-remind-expire": ("collaboration.tasks.approvals_remind_and_expire_task", {"minute": "25"}),
     "inbox-collect": ("participation.tasks.inbox_collect_all_task", {"minute": "*"}),
     "inbox-breaches": ("participation.tasks.inbox_breaches_task", {"minute": "*/5"}),
+    "contests-collect": ("participation.tasks.contests_collect_all_task", {"minute": "*/5"}),
+    "community-scores": ("participation.tasks.community_scores_task", {"minute": "30", "hour": "4"}),
     "publishing-tick": ("publishing.tasks.publisher_tick_task", {"minute": "*"}),
     "publishing-stale-imports": ("publishing.tasks.csv_imports_discard_stale_task", {"minute": "50", "hour": "3"}),
     "publishing-wall-times": ("publishing.tasks.targets_recompute_instants_task", {"minute": "40", "hour": "2"}),
