@@ -75,6 +75,23 @@ def staff_handle_list(contest: Contest) -> list[str]:
 
 
 # Shared by the contest services ------------------------------------------------------------------
+# How much later than its claimed time a post may reach the network's server and still be dated by
+# the claim (indexing delay). Bluesky posts carry the time the author's app wrote in them, which can
+# be anything; a post that arrived later than this is dated by its arrival, so a reply sent after
+# the window closed cannot enter by claiming an earlier time.
+CLAIMED_TIME_SLACK = timedelta(minutes=5)
+
+
+def entry_time(post: RemotePost) -> datetime:
+    """When an entry was sent, as far as smm can trust it (see CLAIMED_TIME_SLACK)."""
+    claimed = post.created_at
+    if claimed is None:
+        return post.received_at or timezone.now()
+    if post.received_at is not None and post.received_at - claimed > CLAIMED_TIME_SLACK:
+        return post.received_at
+    return claimed
+
+
 def networks_with(capability: Capability) -> set[str]:
     return {network for network in NETWORKS if capability in adapter_class(network).capabilities}
 
@@ -256,7 +273,7 @@ def _store_entries(contest: Contest, found: list[tuple[Target, RemotePost]]) -> 
             if ticket in known:
                 continue
             known.add(ticket)
-            posted_at = post.created_at or timezone.now()
+            posted_at = entry_time(post)
             author_id = (post.author_id or post.author_handle)[:300]
             identity = identity_upsert(
                 workspace_id=contest.workspace_id,

@@ -710,3 +710,18 @@ def test_the_public_page_shows_the_commitment_and_never_the_seed_before_the_reve
     # Another workspace's slug does not find it.
     other = reverse("public-contests:detail", args=[personas.other_workspace.slug, contest.pk])
     assert client.get(other).status_code == 404
+
+
+def test_a_post_that_reached_the_network_late_is_dated_by_its_arrival_not_its_claim() -> None:
+    from datetime import UTC, datetime
+
+    from smm.networks.base import RemotePost
+
+    claimed = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    on_time = RemotePost(remote_id="a", url="", text="", created_at=claimed, received_at=claimed + timedelta(seconds=3))
+    backdated = RemotePost(remote_id="b", url="", text="", created_at=claimed, received_at=claimed + timedelta(hours=2))
+    unknown = RemotePost(remote_id="c", url="", text="", created_at=claimed)
+
+    assert contest_entries.entry_time(on_time) == claimed
+    assert contest_entries.entry_time(backdated) == claimed + timedelta(hours=2)
+    assert contest_entries.entry_time(unknown) == claimed

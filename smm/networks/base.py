@@ -215,6 +215,9 @@ class RemotePost:
     # Mastodon does not: ask Adapter.thread()). None for a post that starts a thread.
     thread_root: str | None = None
     visibility: str = "public"  # Mastodon: public, unlisted, private, direct; Bluesky: always public
+    # When the network's own server first saw the post, where it says (Bluesky: the AppView's
+    # indexedAt). created_at is what the author's app claims there and can be set to any time.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)

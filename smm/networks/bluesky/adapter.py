@@ -543,6 +543,7 @@ class BlueskyAdapter(Adapter):
             author_id=_get(author, "did", "") or "",
             author_avatar_url=_get(author, "avatar", "") or "",
             author_url=self.profile_url(handle),
+            received_at=_parse_datetime(_get(view, "indexed_at")),
             thread_root=_reply_uri(record, "root"),
         )
 
