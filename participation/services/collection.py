@@ -117,7 +117,10 @@ def inbox_collect(*, account: ConnectedAccount, adapter: Adapter | None = None) 
     CollectionState.objects.filter(pk=state.pk).update(**updates)
     _collect_direct(account, adapter, result)  # Bluesky chat: a stream of its own
     if result.new_items:
+        from participation.services.community import scores_for_items
+
         rules_run(item_ids=result.new_items)
+        scores_for_items(result.new_items)
     return result
 
 

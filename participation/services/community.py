@@ -233,6 +233,17 @@ def score_compute(*, contact: Contact, now: datetime | None = None) -> float:
     return breakdown.total
 
 
+def scores_for_items(item_ids: Sequence[int]) -> int:
+    """Recompute the score of the people who wrote these new items, so the members list is current
+    without waiting for the nightly refresh."""
+    contacts = Contact.objects.filter(items__pk__in=list(item_ids)).distinct().only("pk")
+    count = 0
+    for contact in contacts:
+        score_compute(contact=contact)
+        count += 1
+    return count
+
+
 def scores_refresh(*, now: datetime | None = None) -> int:
     """Daily: recompute the score of everyone with activity since their last score, and fade the rest.
 

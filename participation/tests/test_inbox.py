@@ -290,3 +290,22 @@ def test_a_bad_filter_value_is_explained_and_the_other_filters_still_apply(
     assert response.status_code == 200
     assert "Enter a valid date." in page
     assert "Open question" not in page  # the status filter still applies
+
+
+def test_a_new_message_updates_its_authors_participation_score_at_once(
+    personas: Personas, account, box: FakeInbox
+) -> None:
+    from participation.models import Contact
+
+    box.notify("mention", box.post(text="Hello there", author="anna"), author="anna")
+    inbox_collect(account=account)
+
+    from django.utils import timezone
+
+    from participation.services.community import decay
+
+    contact = Contact.objects.get(display_name="Anna")
+    item = InboxItem.objects.get(contact=contact)
+    assert contact.score > 0
+    # A mention weighs 2, halved for every 90 days since it was written.
+    assert contact.score == pytest.approx(2 * decay(timezone.now() - item.created_at), abs=0.01)

@@ -147,6 +147,14 @@ def capture_language(browser: Browser, outdir: Path, base_url: str, email: str, 
             (38, "inbox-report", f"{workspace}/inbox/report/"),
             (39, "inbox-settings", f"{workspace}/inbox/settings/"),
             (40, "inbox-views", f"{workspace}/inbox/views/"),
+            (41, "community", f"{workspace}/community/"),
+            (43, "community-merges", f"{workspace}/community/merges/"),
+            (44, "community-segments", f"{workspace}/community/segments/"),
+            (45, "rewards", f"{workspace}/community/rewards/"),
+            (46, "contests", f"{workspace}/contests/"),
+            (47, "contest-new", f"{workspace}/contests/new/"),
+            (48, "ideas", f"{workspace}/ideas/"),
+            (49, "idea-new", f"{workspace}/ideas/new/"),
         ]:
             page.goto(path)
             _save(page, outdir, language, number, name)
@@ -154,6 +162,10 @@ def capture_language(browser: Browser, outdir: Path, base_url: str, email: str, 
                 page.locator(".inbox-row a").first.click()
                 page.wait_for_url(f"**{workspace}/inbox/c/*/")
                 _save(page, outdir, language, 34, "conversation")
+            if name == "community" and page.locator("main a[href*='/community/m/']").count():
+                page.locator("main a[href*='/community/m/']").first.click()
+                page.wait_for_url(f"**{workspace}/community/m/*/")
+                _save(page, outdir, language, 42, "community-member")
     finally:
         context.close()
 

@@ -44,6 +44,16 @@ def test_it_creates_the_demo_once_and_its_accounts_ask_to_be_connected(db) -> No
     returns = Conversation.objects.get(workspace=workspace, kind=Conversation.Kind.DIRECT)
     assert [tag.name for tag in returns.tags.all()] == ["Palautukset"]
 
+    from participation.models import Contest, Idea, LedgerEntry, Segment
+
+    # Community: the built-in segments, points for the positive comment, an idea from Pekka's
+    # message with two votes, and a contest draft on the autumn post.
+    assert Segment.objects.filter(workspace=workspace).count() == 4
+    assert LedgerEntry.objects.filter(workspace=workspace, contact__display_name="Maija M.").exists()
+    idea = Idea.objects.get(workspace=workspace, source_item__author_name="Pekka")
+    assert (idea.status, idea.votes_count) == (Idea.Status.UNDER_REVIEW, 2)
+    assert Contest.objects.get(workspace=workspace).state == Contest.State.DRAFT
+
     again = io.StringIO()
     call_command("demo_workspace", stdout=again)
     assert "password:" not in again.getvalue()

@@ -65,6 +65,7 @@ class Command(BaseCommand):
             )
             _demo_plan(workspace, owner, [mastodon, bluesky])
             _demo_inbox(workspace, owner, editor, mastodon, bluesky)
+            _demo_community(workspace, owner, editor)
             services.workspace_create(name="Kahvila Aroma (agency client)", owner=admin, language="fi")
         self.stdout.write(self.style.SUCCESS("\nDemo workspace created. Sign in at http://127.0.0.1:8000/ with"))
         self.stdout.write(f"    email:    {ADMIN_EMAIL}\n    password: {password}\n")
@@ -296,4 +297,72 @@ def _demo_inbox_history(
             first_response_at=when + timedelta(minutes=minutes),
             first_responder=members[number % len(members)].user,
             resolved_at=when + timedelta(hours=hours),
+        )
+
+
+def _demo_community(workspace: Workspace, owner: Membership, editor: Membership) -> None:
+    """Segments, a reward programme, two customer ideas and a contest draft on the autumn post."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from participation.models import Contest, Idea, InboxItem, RewardAction
+    from participation.services import community, contests, ideas, rewards
+    from publishing.models import Target
+
+    segments = {segment.builtin: segment for segment in community.segments_ensure(workspace)}
+    programme = rewards.programme_save(
+        workspace=workspace,
+        name="Kanta-asiakkaat",
+        description="Pisteitä aktiivisille asiakkaille: 100 pistettä = lahjakortti.",
+        actor=owner.user,
+    )
+    for action, points, badge in (
+        (RewardAction.ANSWERED_CUSTOMER, 10, "Auttaja"),
+        (RewardAction.CONTEST_ENTRY, 5, ""),
+        (RewardAction.IDEA_ACCEPTED, 20, "Ideoija"),
+        (RewardAction.POSITIVE_MENTION, 2, ""),
+    ):
+        rewards.rule_save(programme=programme, action=action, points=points, badge=badge, actor=owner.user)
+    items = InboxItem.objects.filter(workspace=workspace).select_related("contact")
+    for item in items:
+        rewards.item_awards(item=item)
+    maija = items.filter(author_name="Maija M.").first()
+    if maija is not None and maija.contact is not None:
+        maija.contact.segments.add(segments["advocates"], segments["customers"])
+    liisa = items.filter(author_name="Liisa K.").first()
+    if liisa is not None and liisa.contact is not None:
+        liisa.contact.segments.add(segments["critics"])
+    pekka = items.filter(author_name="Pekka").first()
+    if pekka is not None:
+        idea = ideas.idea_from_item(item=pekka, actor=editor.user, title="Verkko-ostosten palautus myymälään")
+        ideas.idea_vote(idea=idea, user=owner.user, vote=True)
+        ideas.idea_vote(idea=idea, user=editor.user, vote=True)
+        ideas.idea_set_status(idea=idea, membership=owner, status=Idea.Status.UNDER_REVIEW, tell=False)
+    ideas.idea_create(
+        workspace=workspace,
+        actor=owner.user,
+        title="Talvitakeille pidempi koko-opas",
+        text="Asiakkaat kysyvät usein hihan pituutta: lisätään mitat tuotesivuille.",
+    )
+    community.scores_refresh()
+    autumn = Target.objects.filter(post__workspace=workspace, remote_id="demo-mastodon-autumn").first()
+    if autumn is not None:
+        now = timezone.now()
+        contests.contest_save(
+            workspace_id=workspace.pk,
+            values={
+                "title": "Syyskampanjan arvonta",
+                "prize": "100 euron lahjakortti",
+                "rules_text": (
+                    "Osallistu vastaamalla julkaisuun. Yksi osallistuminen henkilöä kohden. Voittaja arvotaan "
+                    "kilpailun päätyttyä ja hänelle ilmoitetaan vastauksella. Järjestäjä: Demo Oy."
+                ),
+                "mechanic": Contest.Mechanic.REPLY,
+                "opens_at": now + timedelta(days=1),
+                "closes_at": now + timedelta(days=8),
+                "timezone": "Europe/Helsinki",
+            },
+            targets=[autumn],
+            user=owner.user,
         )
