@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -184,9 +185,117 @@ class ImportToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The endpoint's rate limit: requests in the current one-minute window (shared by all workers).
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    window_requests = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ListeningSettings(models.Model):
+    """A workspace's listening settings (one row, created when first changed)."""
+
+    DEFAULT_RETENTION_DAYS = 365
+
+    workspace = models.OneToOneField("accounts.Workspace", on_delete=models.CASCADE, related_name="listening_settings")
+    # Mentions published longer ago than this are deleted by the nightly purge.
+    retention_days = models.PositiveIntegerField(
+        _("keep mentions for (days)"),
+        default=DEFAULT_RETENTION_DAYS,
+        validators=[MinValueValidator(7), MaxValueValidator(3650)],
+    )
+
+    class Meta:
+        verbose_name = _("listening settings")
+        verbose_name_plural = _("listening settings")
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.retention_days} d"
+
+    @classmethod
+    def retention_days_for(cls, workspace_id: int) -> int:
+        found = cls.objects.filter(workspace_id=workspace_id).values_list("retention_days", flat=True).first()
+        return found if found is not None else cls.DEFAULT_RETENTION_DAYS
+
+
+class AlertRule(models.Model):
+    """When a topic's mentions should raise an alert (listening/services/alerts.py), and where to send it."""
+
+    class Kind(models.TextChoices):
+        VOLUME = "volume", _("Volume spike")
+        NEGATIVE = "negative", _("Negative share spike")
+        KEYWORD = "keyword", _("Crisis words")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="alert_rules")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.VOLUME)
+    # Spikes: how many standard deviations above the baseline (a z-score).
+    sensitivity = models.FloatField(
+        _("sensitivity (standard deviations)"), default=3.0, validators=[MinValueValidator(1.0), MaxValueValidator(10)]
+    )
+    # Spikes: the floor, so that a quiet topic does not alert on two mentions.
+    min_mentions = models.PositiveIntegerField(
+        _("at least this many mentions in 5 minutes"), default=10, validators=[MinValueValidator(1)]
+    )
+    keywords = models.TextField(_("crisis words"), max_length=2000, blank=True)
+    notify_members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    send_email = models.BooleanField(_("also e-mail them"), default=False)
+    slack_url = models.URLField(_("Slack incoming webhook"), max_length=500, blank=True)
+    teams_url = models.URLField(_("Microsoft Teams incoming webhook"), max_length=500, blank=True)
+    discord_url = models.URLField(_("Discord webhook"), max_length=500, blank=True)
+    webhook_secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+        ordering = ["topic__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    """One rule firing for one 5-minute bucket (at most once: the unique constraint)."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=AlertRule.Kind.choices)
+    bucket_start = models.DateTimeField()
+    mentions = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    # Volume: mentions; negative share: the share (0…1); keyword: matching mentions.
+    observed = models.FloatField(default=0)
+    baseline = models.FloatField(default=0)
+    deviation = models.FloatField(default=0)
+    keywords = models.JSONField(default=list, blank=True)
+    mention_ids = models.JSONField(default=list, blank=True)
+    # channel -> {"ok": bool, "error": str, "attempts": int}
+    deliveries = models.JSONField(default=dict, blank=True)
+    delivery_pending = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-bucket_start", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["rule", "bucket_start"], name="alert_once_per_bucket")]
+        indexes = [
+            models.Index(fields=["workspace", "-bucket_start"], name="alert_newest"),
+            models.Index(
+                fields=["delivery_pending"], name="alert_delivery_pending", condition=models.Q(delivery_pending=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}@{self.bucket_start:%Y-%m-%d %H:%M}"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from collaboration.views import approvals as collaboration_approvals
+from listening.views import imports as listening_imports
 from publishing.views import public as publishing_public
 from smm.accounts import views as account_views
 from smm.accounts import workspace_views
@@ -45,6 +46,7 @@ workspace_patterns: list[URLPattern | URLResolver] = [
     path("community/", include("participation.urls_community")),
     path("contests/", include("participation.urls_contests")),
     path("ideas/", include("participation.urls_ideas")),
+    path("listening/", include("listening.urls")),
     path("", include("collaboration.urls")),
     path("settings/", workspace_views.workspace_settings, name="workspace-settings"),
     path("audit/", workspace_views.audit_log, name="workspace-audit"),
@@ -54,6 +56,7 @@ workspace_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", workspace_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("api/listening/import/", listening_imports.import_api, name="listening-import-api"),
     path("s/<str:code>", publishing_public.short_link, name="short-link"),
     path("review/<str:token>/", collaboration_approvals.review, name="review"),
     path("review/<str:token>/media/<int:asset_id>/", collaboration_approvals.review_media, name="review-media"),

@@ -432,6 +432,20 @@ class AuditEvent(models.Model):
         CONTACT_ERASED = "contact_erased", _("Community member erased")
         REWARD_PROGRAMME_CHANGED = "reward_programme_changed", _("Reward programme changed")
         REWARD_LEDGER_CHANGED = "reward_ledger_changed", _("Reward points awarded by hand, redeemed or reversed")
+        TOPIC_CREATED = "topic_created", _("Listening topic added")
+        TOPIC_EDITED = "topic_edited", _("Listening topic changed")
+        TOPIC_DELETED = "topic_deleted", _("Listening topic deleted")
+        MENTION_SENTIMENT_CORRECTED = "mention_sentiment_corrected", _("Mention's sentiment corrected")
+        LISTENING_SOURCE_CREATED = "listening_source_created", _("Listening source added")
+        LISTENING_SOURCE_CHANGED = "listening_source_changed", _("Listening source changed")
+        LISTENING_SOURCE_DELETED = "listening_source_deleted", _("Listening source deleted")
+        LISTENING_CSV_IMPORTED = "listening_csv_imported", _("Mentions imported from a CSV file")
+        IMPORT_TOKEN_CREATED = "import_token_created", _("Import token created")
+        IMPORT_TOKEN_REVOKED = "import_token_revoked", _("Import token revoked")
+        ALERT_RULE_CREATED = "alert_rule_created", _("Listening alert rule added")
+        ALERT_RULE_CHANGED = "alert_rule_changed", _("Listening alert rule changed")
+        ALERT_RULE_DELETED = "alert_rule_deleted", _("Listening alert rule deleted")
+        ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Listening alert acknowledged")
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

@@ -220,6 +220,17 @@ class RemotePost:
     received_at: datetime | None = None
 
 
+LISTEN_MODES = ("hashtag", "public", "local", "search")
+
+
+@dataclass(frozen=True)
+class ListenPage:
+    """What Adapter.listen() read: the posts (any order) and the cursor for the next read."""
+
+    posts: list[RemotePost]
+    cursor: str
+
+
 @dataclass(frozen=True)
 class Notification:
     remote_id: str
@@ -475,6 +486,17 @@ class Adapter(ABC):
     # Listening ---------------------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 20) -> list[RemotePost]:
         raise self._unsupported(_("search"))
+
+    def listen(self, *, mode: str, query: str = "", cursor: str = "", limit: int = 100) -> ListenPage:
+        """Public posts newer than `cursor`, for listening; at most `limit` of them per call.
+
+        `mode` is one of LISTEN_MODES: "hashtag" (query = the tag, without #), "public" (the
+        federated timeline), "local" (the server's own timeline) or "search" (query = the terms).
+        `cursor` is what an earlier page returned ("" on the first read, which returns only the
+        newest page). A network without a "newer than" parameter for a mode filters what it reads
+        instead, and the caller deduplicates. The returned cursor is the one to pass next time;
+        store it only once the posts are safely kept."""
+        raise self._unsupported(_("listening"))
 
     # Exactly once ------------------------------------------------------------------------------
     # True when publishing the same PostDraft (same idempotency_key) twice can never make two posts,

@@ -116,13 +116,29 @@ def _workspace_url_names() -> set[str]:
 def _every_matrix() -> Matrix:
     """This file's MATRIX and every app's (each app tests its own rows)."""
     from collaboration.tests.test_access import MATRIX as COLLABORATION
+    from listening.tests.test_alerts_access import MATRIX as LISTENING_ALERTS
+    from listening.tests.test_dashboard_access import MATRIX as LISTENING_DASHBOARD
+    from listening.tests.test_sources_access import MATRIX as LISTENING_SOURCES
+    from listening.tests.test_topic_access import MATRIX as LISTENING_TOPICS
     from participation.tests.test_access import MATRIX as PARTICIPATION
     from participation.tests.test_community_access import MATRIX as COMMUNITY
     from participation.tests.test_contest_access import MATRIX as CONTESTS
     from participation.tests.test_idea_access import MATRIX as IDEAS
     from publishing.tests.test_access import MATRIX as PUBLISHING
 
-    return {**MATRIX, **PUBLISHING, **COLLABORATION, **PARTICIPATION, **IDEAS, **CONTESTS, **COMMUNITY}
+    return {
+        **MATRIX,
+        **PUBLISHING,
+        **COLLABORATION,
+        **PARTICIPATION,
+        **IDEAS,
+        **CONTESTS,
+        **COMMUNITY,
+        **LISTENING_TOPICS,
+        **LISTENING_ALERTS,
+        **LISTENING_DASHBOARD,
+        **LISTENING_SOURCES,
+    }
 
 
 def test_it_covers_every_workspace_url() -> None:
@@ -164,6 +180,8 @@ PUBLIC_VIEWS = {
     "public-contests:detail",
     "public-contests:list-txt",
     "public-contests:verify-script",
+    # The listening import endpoint: a bearer import token, no session (listening/tests/test_imports.py)
+    "listening-import-api",
 }
 
 

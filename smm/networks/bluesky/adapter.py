@@ -29,6 +29,7 @@ from smm.networks.base import (
     Capability,
     DirectMessages,
     Limits,
+    ListenPage,
     MediaItem,
     NetworkError,
     Notification,
@@ -943,3 +944,41 @@ class BlueskyAdapter(Adapter):
         params = {"q": query, "limit": max(1, min(limit, 100))}
         response = self._read(lambda client: client.app.bsky.feed.search_posts(params))
         return [self._remote_post(view) for view in response.posts]
+
+    LISTEN_PAGES = 5  # pages of up to 100 posts per listen() call at most
+
+    def listen(self, *, mode: str, query: str = "", cursor: str = "", limit: int = 100) -> ListenPage:
+        """app.bsky.feed.searchPosts, newest first (`sort=latest`), since the time in `cursor` (the
+        newest indexedAt seen, ISO 8601), following the result cursor back until the page reaches
+        what was read before. The AppView may ignore `since`, so older posts are filtered here too."""
+        query = query.strip()
+        if mode not in ("search", "hashtag") or not query:
+            raise PermanentError(_("Bluesky can listen only to a search."))
+        if mode == "hashtag" and not query.startswith("#"):
+            query = f"#{query}"
+        since = _parse_datetime(cursor) if cursor else None
+        newest = since
+        posts: list[RemotePost] = []
+        page_cursor: str | None = None
+        for _page in range(self.LISTEN_PAGES):
+            params: dict[str, Any] = {"q": query, "limit": max(1, min(limit, 100)), "sort": "latest"}
+            if since is not None:
+                params["since"] = since.isoformat().replace("+00:00", "Z")
+            if page_cursor:
+                params["cursor"] = page_cursor
+            response = self._read(lambda client, params=params: client.app.bsky.feed.search_posts(params))
+            reached_old = False
+            for view in response.posts:
+                post = self._remote_post(view)
+                seen_at = post.received_at or post.created_at
+                if since is not None and seen_at is not None and seen_at <= since:
+                    reached_old = True
+                    continue
+                posts.append(post)
+                if seen_at is not None and (newest is None or seen_at > newest):
+                    newest = seen_at
+            page_cursor = getattr(response, "cursor", None)
+            # The first read takes only the newest page; later ones stop at what was read before.
+            if since is None or reached_old or not page_cursor or len(posts) >= limit:
+                break
+        return ListenPage(posts=posts, cursor=newest.isoformat() if newest is not None else cursor)

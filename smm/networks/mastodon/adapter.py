@@ -27,6 +27,7 @@ from smm.networks.base import (
     AuthError,
     Capability,
     Limits,
+    ListenPage,
     Notification,
     Page,
     PermanentError,
@@ -527,6 +528,47 @@ class MastodonAdapter(Adapter):
                 statuses = client.search_v2(query, resolve=False, result_type="statuses", limit=limit).statuses
         return [self._post(status) for status in statuses]
 
+    LISTEN_PAGES = 5  # pages of MAX_STATUSES_PAGE per listen() call at most
+
+    def listen(self, *, mode: str, query: str = "", cursor: str = "", limit: int = 100) -> ListenPage:
+        """Hashtag (`/api/v1/timelines/tag/:tag`), public or local timeline (`/api/v1/timelines/public`)
+        read forward from `cursor` with `min_id`, page by page; or a status search (`/api/v2/search`,
+        needs the account's token; full text only on servers with search enabled), which has no
+        "newer than" and is filtered here by id. The cursor is the newest status id seen."""
+        query = query.strip().lstrip("#")
+        limit = max(1, limit)
+        page_size = min(limit, MAX_STATUSES_PAGE)
+        newest = cursor
+        posts: list[RemotePost] = []
+        with self._errors() as client:
+            if mode == "search":
+                if not query:
+                    return ListenPage(posts=[], cursor=cursor)
+                found = client.search_v2(query, resolve=False, result_type="statuses", limit=page_size).statuses
+                for status in found:
+                    remote_id = str(status["id"])
+                    if not cursor or _id_after(remote_id, cursor):
+                        posts.append(self._post(status))
+                        newest = remote_id if not newest or _id_after(remote_id, newest) else newest
+                return ListenPage(posts=posts, cursor=newest)
+            if mode not in ("hashtag", "public", "local") or (mode == "hashtag" and not query):
+                raise PermanentError(_("Mastodon cannot listen to “%(mode)s”.") % {"mode": mode})
+            for _page in range(self.LISTEN_PAGES):
+                after = {"min_id": newest} if newest else {}
+                if mode == "hashtag":
+                    statuses: Sequence[Any] = client.timeline_hashtag(query, limit=page_size, **after)
+                else:
+                    statuses = client.timeline_public(limit=page_size, local=mode == "local", **after)
+                fresh = [status for status in statuses if not newest or _id_after(str(status["id"]), newest)]
+                for status in fresh:
+                    posts.append(self._post(status))
+                    if not newest or _id_after(str(status["id"]), newest):
+                        newest = str(status["id"])
+                # The first read takes only the newest page; later reads stop when caught up.
+                if not cursor or len(fresh) < page_size or len(posts) >= limit:
+                    break
+        return ListenPage(posts=posts, cursor=newest)
+
     # Conversions -------------------------------------------------------------------------------
     def _handle(self, account: Mapping[str, Any]) -> str:
         acct = str(account.get("acct") or account.get("username") or "")
@@ -559,6 +601,13 @@ class MastodonAdapter(Adapter):
             author_url=str(account.get("url") or ""),
             visibility=str(status.get("visibility") or "public"),
         )
+
+
+def _id_after(remote_id: str, other: str) -> bool:
+    """Mastodon status ids are numbers (as strings) that grow with time; compare them as numbers."""
+    if remote_id.isdigit() and other.isdigit():
+        return int(remote_id) > int(other)
+    return (len(remote_id), remote_id) > (len(other), other)
 
 
 def _comparable(text: str) -> str:

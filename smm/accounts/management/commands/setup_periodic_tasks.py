@@ -16,6 +16,10 @@ SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
     "inbox-breaches": ("participation.tasks.inbox_breaches_task", {"minute": "*/5"}),
     "contests-collect": ("participation.tasks.contests_collect_all_task", {"minute": "*/5"}),
     "community-scores": ("participation.tasks.community_scores_task", {"minute": "30", "hour": "4"}),
+    # One task per due listening source (each source has its own interval, see listening/services/sources.py).
+    "listening-collect": ("listening.tasks.listening_collect_all_task", {"minute": "*"}),
+    # Spike and crisis-word alerts over the last 5-minute buckets (listening/services/alerts.py).
+    "listening-alerts": ("listening.tasks.alerts_check_task", {"minute": "*"}),
     "publishing-tick": ("publishing.tasks.publisher_tick_task", {"minute": "*"}),
     "publishing-stale-imports": ("publishing.tasks.csv_imports_discard_stale_task", {"minute": "50", "hour": "3"}),
     "publishing-wall-times": ("publishing.tasks.targets_recompute_instants_task", {"minute": "40", "hour": "2"}),

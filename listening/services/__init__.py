@@ -1,0 +1,1 @@
+"""Listening services, one module per area (topics, pipeline, matching, …)."""
