@@ -155,6 +155,11 @@ def capture_language(browser: Browser, outdir: Path, base_url: str, email: str, 
             (47, "contest-new", f"{workspace}/contests/new/"),
             (48, "ideas", f"{workspace}/ideas/"),
             (49, "idea-new", f"{workspace}/ideas/new/"),
+            (50, "listening-topics", f"{workspace}/listening/topics/"),
+            (51, "listening-topic-new", f"{workspace}/listening/topics/new/"),
+            (52, "listening-sources", f"{workspace}/listening/sources/"),
+            (53, "listening-search", f"{workspace}/listening/search/"),
+            (54, "listening-alerts", f"{workspace}/listening/alerts/"),
         ]:
             page.goto(path)
             _save(page, outdir, language, number, name)

@@ -36,13 +36,18 @@ SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+# A crontab field left out means "every".
+EVERY = {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
+
+
 class Command(BaseCommand):
     help = "Create or update the periodic tasks the scheduler runs, and remove stale ones."
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             for name, (task, fields) in SCHEDULES.items():
-                crontab, _created = CrontabSchedule.objects.get_or_create(**fields, timezone="UTC")
+                # Every field named, so "06:00 daily" and "06:00 on Mondays" are two different rows.
+                crontab, _created = CrontabSchedule.objects.get_or_create(**{**EVERY, **fields}, timezone="UTC")
                 PeriodicTask.objects.update_or_create(
                     name=name, defaults={"task": task, "crontab": crontab, "interval": None, "enabled": True}
                 )
