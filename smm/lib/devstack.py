@@ -94,8 +94,16 @@ def run() -> int:
     _manage("dev_prepare")
     address = os.environ.get("SMM_ADDRESS", "127.0.0.1:8000")
     celery = [sys.executable, "-m", "celery", "-A", "smm"]
+    # The web server first, alone on the CPU, so the dashboard answers sooner; the background
+    # processes start once it accepts connections (they were never waited for).
+    web = _spawn([sys.executable, "manage.py", "runserver", address, *_runserver_options()])
+    try:
+        _wait_for_port(address, web)
+    except BaseException:
+        _stop([web], whole_group={web.pid})
+        raise
     named = {
-        "web": _spawn([sys.executable, "manage.py", "runserver", address, *_runserver_options()]),
+        "web": web,
         "worker": _spawn(
             [*celery, "worker", "--loglevel", "INFO", "--concurrency", os.environ.get("SMM_WORKERS", "2")]
         ),
@@ -115,7 +123,6 @@ def run() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    _wait_for_port(address, named["web"])
     print(
         f"smm: ready after {time.monotonic() - started:.1f}s at http://{address}/ "
         "(web, worker, scheduler, publisher, inbox stream). Press Ctrl-C to stop.",
