@@ -28,18 +28,16 @@ and dropped at the end (--keep leaves it, to look at plans with psql). See bench
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import statistics
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -82,38 +80,7 @@ OUR_REPLIES = [
 TAGS = ["complaint", "delivery", "feedback", "lead", "order", "praise", "question", "returns"]
 
 
-# The database ----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def bench_database(*, keep: bool) -> Iterator[str]:
-    """A fresh database on DATABASE_URL's server (else the embedded PostgreSQL), dropped at the end."""
-    import psycopg2
-
-    server = None
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        from smm.lib import embedded
-
-        server, base_url = embedded.start_postgres()  # noqa: F841 - kept alive until the end
-    name = f"smm_bench_inbox_{os.getpid()}"
-    parts = urlsplit(base_url)
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(path=f"/{name}"))
-    try:
-        yield url
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if keep:
-            print(f"bench: kept the database: {url}", flush=True)
-        else:
-            with admin.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+from benchdb import bench_database  # noqa: E402  (bench/ is the script's folder)
 
 
 # Data --------------------------------------------------------------------------------------------
@@ -197,9 +164,9 @@ FILL_SQL = [
     FROM generate_series(1, %(contacts)s) AS n
     """,
     """
-    INSERT INTO participation_contact (id, workspace_id, display_name, note, blocked, created_at, last_seen_at)
+    INSERT INTO participation_contact (id, workspace_id, display_name, note, blocked, created_at, last_seen_at, score)
     SELECT id, %(workspace)s, name, '', false, now() - make_interval(days => %(days)s + 10),
-           now() - random() * make_interval(days => %(days)s)
+           now() - random() * make_interval(days => %(days)s), 0
     FROM bench_contact
     """,
     """
@@ -499,7 +466,7 @@ def main(argv: Sequence[str]) -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smm.settings_test")
     results: list[Result] = []
-    with bench_database(keep=options.keep) as url:
+    with bench_database("smm_bench_inbox", keep=options.keep) as url:
         os.environ["DATABASE_URL"] = url
         import django
 

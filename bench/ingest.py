@@ -21,7 +21,6 @@ PostgreSQL), migrated, and dropped at the end (--keep leaves it). See bench/READ
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
 import sys
@@ -31,7 +30,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -209,38 +207,7 @@ def generate(count: int, brands: list[str], *, seed: int = SEED) -> Iterator[Any
         yield item
 
 
-# The database ----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def bench_database(prefix: str, *, keep: bool) -> Iterator[str]:
-    """A fresh database on DATABASE_URL's server (else the embedded PostgreSQL), dropped at the end."""
-    import psycopg2
-
-    server = None
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        from smm.lib import embedded
-
-        server, base_url = embedded.start_postgres()  # noqa: F841 - kept alive until the end
-    name = f"{prefix}_{os.getpid()}"
-    parts = urlsplit(base_url)
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(path=f"/{name}"))
-    try:
-        yield url
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if keep:
-            print(f"bench: kept the database: {url}", flush=True)
-        else:
-            with admin.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+from benchdb import bench_database  # noqa: E402  (bench/ is the script's folder)
 
 
 def setup_workspace(topics: int) -> tuple[Any, list[str]]:

@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from ingest import bench_database, generate, setup_workspace  # noqa: E402
+from benchdb import bench_database  # noqa: E402
+from ingest import generate, setup_workspace  # noqa: E402
 
 MENTIONS = 1_000_000
 BASE = 20_000
